@@ -1,0 +1,204 @@
+"""System and hardware facts on Linux, from /etc/os-release, /proc and /sys (see os-release(5))."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import UTC, datetime
+
+from agent.host import FactError, Host
+from canh.contract.facts import Disk, HardwareFacts, SystemFacts
+
+# Vendors ship DMI strings that mean "nobody filled this in"; they are not serial numbers.
+PLACEHOLDERS = frozenset(
+    s.casefold()
+    for s in (
+        "",
+        "Default string",
+        "To be filled by O.E.M.",
+        "To Be Filled By O.E.M.",
+        "System Serial Number",
+        "Not Specified",
+        "None",
+        "0",
+        "0123456789",
+        "123456789",
+        "OEM",
+        "System Product Name",
+        "System manufacturer",
+        "Chassis Serial Number",
+    )
+)
+SERVER_HINTS = ("nginx", "apache2", "httpd", "mysqld", "mariadb", "postgres", "slapd", "named")
+_VIRTUAL_FS = frozenset(
+    [
+        "proc",
+        "sysfs",
+        "devtmpfs",
+        "devpts",
+        "tmpfs",
+        "securityfs",
+        "cgroup",
+        "cgroup2",
+        "pstore",
+        "bpf",
+        "debugfs",
+        "tracefs",
+        "mqueue",
+        "hugetlbfs",
+        "fusectl",
+        "configfs",
+        "autofs",
+        "binfmt_misc",
+        "overlay",
+        "squashfs",
+        "nsfs",
+        "ramfs",
+        "efivarfs",
+        "rpc_pipefs",
+        "fuse.gvfsd-fuse",
+        "fuse.portal",
+    ]
+)
+
+
+def clean_dmi(value: str | None) -> str | None:
+    """A DMI string, or None when it is empty or a known placeholder."""
+    if value is None:
+        return None
+    value = value.strip()
+    return None if value.casefold() in PLACEHOLDERS else value
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """KEY=value pairs of os-release(5), with shell quoting removed."""
+    out: dict[str, str] = {}
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, raw = line.partition("=")
+        try:
+            parts = shlex.split(raw)
+        except ValueError:
+            continue
+        out[key.strip()] = parts[0] if parts else ""
+    return out
+
+
+def parse_boot_time(stat_text: str) -> datetime | None:
+    """The boot time from the ``btime`` line of /proc/stat."""
+    match = re.search(r"^btime\s+(\d+)$", stat_text, re.MULTILINE)
+    return datetime.fromtimestamp(int(match.group(1)), UTC) if match else None
+
+
+def parse_cpuinfo(text: str) -> tuple[str | None, int | None, int | None]:
+    """CPU model, physical cores and logical threads from /proc/cpuinfo."""
+    model = None
+    threads = 0
+    cores: set[tuple[str, str]] = set()
+    physical = core = ""
+    for line in text.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "processor":
+            threads += 1
+        elif key == "model name" and model is None:
+            model = value
+        elif key == "physical id":
+            physical = value
+        elif key == "core id":
+            core = value
+            cores.add((physical, core))
+    return model, (len(cores) or threads or None), (threads or None)
+
+
+def parse_meminfo(text: str) -> int | None:
+    """Total memory in bytes from /proc/meminfo."""
+    match = re.search(r"^MemTotal:\s+(\d+)\s*kB", text, re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else None
+
+
+def parse_df(text: str) -> list[Disk]:
+    """Real file systems from ``df -PTB1`` (POSIX output, sizes in bytes)."""
+    disks = []
+    for line in text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) < 7 or parts[1] in _VIRTUAL_FS:
+            continue
+        device, fstype, size, _used, free = parts[:5]
+        mount = " ".join(parts[6:])
+        if not (size.isdigit() and free.isdigit()):
+            continue
+        disks.append(
+            Disk(
+                device=device,
+                mountpoint=mount,
+                fstype=fstype,
+                size_bytes=int(size),
+                free_bytes=int(free),
+            )
+        )
+    return disks
+
+
+def guess_role(host: Host, declared: str | None) -> tuple[str | None, str | None]:
+    """Server or workstation: declared wins; otherwise no desktop session and a server daemon."""
+    if declared in ("server", "workstation"):
+        return declared, "declared"
+    has_desktop = any(
+        host.read_text(path) is not None
+        for path in ("/usr/bin/Xorg", "/usr/bin/gnome-shell", "/usr/bin/plasmashell")
+    )
+    if has_desktop:
+        return "workstation", "heuristic"
+    units = host.run(
+        ["systemctl", "list-units", "--type=service", "--state=running", "--no-legend", "--plain"],
+        timeout=10,
+    ).stdout
+    if any(hint in units for hint in SERVER_HINTS):
+        return "server", "heuristic"
+    return None, None
+
+
+def gather_system(host: Host, declared_role: str | None = None) -> SystemFacts:
+    """Identity, OS and role."""
+    release = parse_os_release(host.read_text("/etc/os-release") or "")
+    hostname = (host.read_text("/proc/sys/kernel/hostname") or "").strip()
+    if not hostname:
+        raise FactError("hostname unreadable from /proc/sys/kernel/hostname")
+    domain = (host.read_text("/proc/sys/kernel/domainname") or "").strip()
+    try:
+        role, role_source = guess_role(host, declared_role)
+    except FactError:
+        role, role_source = None, None
+    return SystemFacts(
+        hostname=hostname,
+        domain=None if domain in ("", "(none)") else domain,
+        os_family="linux",
+        os_name=release.get("PRETTY_NAME") or release.get("NAME"),
+        os_version=release.get("VERSION_ID"),
+        os_id=release.get("ID"),
+        kernel=(host.read_text("/proc/sys/kernel/osrelease") or "").strip() or None,
+        arch=None,
+        boot_time=parse_boot_time(host.read_text("/proc/stat") or ""),
+        role=role,  # type: ignore[arg-type]
+        role_source=role_source,  # type: ignore[arg-type]
+    )
+
+
+def gather_hardware(host: Host) -> HardwareFacts:
+    """CPU, memory, disks and the DMI identity."""
+    model, cores, threads = parse_cpuinfo(host.read_text("/proc/cpuinfo") or "")
+    dmi = "/sys/class/dmi/id/"
+    df = host.run(["df", "-PTB1"], timeout=10)
+    return HardwareFacts(
+        manufacturer=clean_dmi(host.read_text(dmi + "sys_vendor")),
+        model=clean_dmi(host.read_text(dmi + "product_name")),
+        serial=clean_dmi(host.read_text(dmi + "product_serial")),
+        bios_version=clean_dmi(host.read_text(dmi + "bios_version")),
+        cpu_model=model,
+        cpu_cores=cores,
+        cpu_threads=threads,
+        memory_bytes=parse_meminfo(host.read_text("/proc/meminfo") or ""),
+        disks=parse_df(df.stdout) if df.returncode == 0 else [],
+    )

@@ -1,0 +1,101 @@
+"""HTTPS to the collector, pinned to the CA from the enrollment bundle, requests signed.
+
+Only the standard library's ``http.client`` and ``ssl``: the agent stays small.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from canh.contract import signing
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+class CollectorUnavailable(Exception):
+    """The collector could not be reached or answered with a temporary error; retry later."""
+
+
+class CollectorRefused(Exception):
+    """The collector refused the request for good (4xx other than 408/429); do not retry as is."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(f"collector refused ({status} {reason}): {detail}")
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A successful answer."""
+
+    status: int
+    body: bytes
+
+
+class Collector:
+    """One collector, reached over HTTPS with its CA pinned."""
+
+    def __init__(self, url: str, ca_pem: str, timeout: float = 30.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"collector URL must be https://host[:port], got {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 443
+        self.timeout = timeout
+        # Trust exactly the collector's CA, nothing from the system store.
+        self.context = ssl.create_default_context(cadata=ca_pem)
+        self.context.minimum_version = ssl.TLSVersion.TLSv1_2
+
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Response:
+        """Send one request; map transport failures and error statuses to the two exceptions."""
+        conn = http.client.HTTPSConnection(
+            self.host, self.port, timeout=self.timeout, context=self.context
+        )
+        all_headers = {"content-type": "application/json", **(headers or {})}
+        try:
+            conn.request(method, path, body=body, headers=all_headers)
+            resp = conn.getresponse()
+            data = resp.read(MAX_RESPONSE_BYTES + 1)
+        except ssl.SSLCertVerificationError as err:
+            raise CollectorUnavailable(
+                f"the collector's certificate is not signed by the pinned CA: {err.verify_message}"
+            ) from err
+        except (TimeoutError, OSError, http.client.HTTPException) as err:
+            raise CollectorUnavailable(f"cannot reach {self.host}:{self.port}: {err}") from err
+        finally:
+            conn.close()
+        if len(data) > MAX_RESPONSE_BYTES:
+            raise CollectorUnavailable("collector answer too large")
+        if resp.status in (408, 425, 429) or resp.status >= 500:
+            raise CollectorUnavailable(f"collector busy or failing ({resp.status})")
+        if resp.status >= 400:
+            reason, detail = _error_of(data)
+            raise CollectorRefused(resp.status, reason, detail)
+        return Response(resp.status, data)
+
+    def signed(
+        self, key: Ed25519PrivateKey, agent_id: str, seq: int, method: str, path: str, body: bytes
+    ) -> Response:
+        """A request authenticated by the agent's key (DESIGN.md §3.1)."""
+        headers = signing.sign(key, agent_id, method, path, seq, body)
+        return self.request(method, path, body, headers)
+
+
+def _error_of(data: bytes) -> tuple[str, str]:
+    try:
+        value = json.loads(data)
+        detail = value.get("detail", value)
+        if isinstance(detail, dict):
+            return str(detail.get("reason", "error")), str(detail.get("message", detail))
+        return "error", str(detail)
+    except (ValueError, AttributeError):
+        return "error", data[:200].decode("utf-8", errors="replace")

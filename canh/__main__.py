@@ -1,0 +1,5 @@
+"""Allow ``python -m canh``."""
+
+from canh.cli import main
+
+raise SystemExit(main())

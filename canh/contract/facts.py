@@ -1,0 +1,246 @@
+"""The facts of each report section: declared once, used by agent, SSH path, checks and collector.
+
+Every field that the host could not determine is ``None`` ("unknown"), never a guessed value:
+checks turn ``None`` into an *unknown* finding with the reason, never into a pass.
+Docstrings of the structs feed the published JSON Schema (docs/report.schema.json).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from canh.contract._types import Count, Days, Name, Port, Text, When
+
+OsFamily = Literal["windows", "linux", "macos"]
+Role = Literal["workstation", "server"]
+Tristate = bool | None
+
+
+class SystemFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Identity and operating system of the host."""
+
+    hostname: Name
+    fqdn: Name | None = None
+    domain: Name | None = None
+    domain_joined: Tristate = None
+    os_family: OsFamily
+    os_name: Name | None = None
+    os_version: Name | None = None
+    os_build: Name | None = None
+    os_id: Name | None = None  # /etc/os-release ID, or "windows"
+    kernel: Name | None = None
+    arch: Name | None = None
+    boot_time: When | None = None
+    role: Role | None = None
+    role_source: Literal["declared", "os", "heuristic"] | None = None
+    timezone: Name | None = None
+
+
+class Disk(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A mounted file system or physical disk."""
+
+    device: Name
+    mountpoint: Name | None = None
+    fstype: Name | None = None
+    size_bytes: Count | None = None
+    free_bytes: Count | None = None
+    kind: Literal["ssd", "hdd", "unknown"] = "unknown"
+
+
+class HardwareFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Hardware, so IT staff know which machines need upgrading."""
+
+    manufacturer: Name | None = None
+    model: Name | None = None
+    serial: Name | None = None  # placeholders such as "To be filled by O.E.M." become None
+    bios_version: Name | None = None
+    cpu_model: Name | None = None
+    cpu_cores: Count | None = None
+    cpu_threads: Count | None = None
+    memory_bytes: Count | None = None
+    disks: Annotated[list[Disk], msgspec.Meta(max_length=256)] = []
+
+
+class Address(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One IP address of an interface."""
+
+    address: Name
+    prefix: Annotated[int, msgspec.Meta(ge=0, le=128)]
+    family: Literal["ipv4", "ipv6"]
+
+
+class Interface(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A network interface."""
+
+    name: Name
+    mac: Name | None = None
+    up: Tristate = None
+    wireless: Tristate = None
+    loopback: bool = False
+    addresses: Annotated[list[Address], msgspec.Meta(max_length=256)] = []
+
+
+class NetworkFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Interfaces, routes and name resolution."""
+
+    interfaces: Annotated[list[Interface], msgspec.Meta(max_length=256)] = []
+    gateways: Annotated[list[Name], msgspec.Meta(max_length=64)] = []
+    dns_servers: Annotated[list[Name], msgspec.Meta(max_length=64)] = []
+    wifi_ssid: Name | None = None
+
+
+class Listener(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A listening socket."""
+
+    proto: Literal["tcp", "udp"]
+    address: Name
+    port: Port
+    scope: Literal["all", "loopback", "specific"]
+    process: Name | None = None
+    exe: Text | None = None
+    pid: Count | None = None
+
+
+class PortsFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Listening TCP and UDP sockets."""
+
+    listening: Annotated[list[Listener], msgspec.Meta(max_length=8192)] = []
+
+
+class Package(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An installed program or package."""
+
+    name: Name
+    version: Name | None = None
+    publisher: Name | None = None
+    source: Literal["dpkg", "rpm", "snap", "flatpak", "registry", "appx", "pkg", "other"]
+    arch: Name | None = None
+
+
+class SoftwareFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Installed software."""
+
+    packages: Annotated[list[Package], msgspec.Meta(max_length=50000)] = []
+
+
+class AntivirusProduct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One anti-malware product, normalised across Windows Security Center, Defender and Linux."""
+
+    product: Name
+    vendor: Name | None = None
+    enabled: Tristate = None
+    realtime: Tristate = None
+    signatures_up_to_date: Tristate = None
+    signature_age_days: Days | None = None
+    last_scan: When | None = None
+    licensed: Tristate = None
+    source: Name  # securitycenter2 | defender | service | clamav | mdatp | process
+
+
+class AntivirusFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Anti-malware products found on the host (empty list: none found)."""
+
+    products: Annotated[list[AntivirusProduct], msgspec.Meta(max_length=64)] = []
+
+
+class PatchFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Update status."""
+
+    last_install_at: When | None = None
+    pending_total: Count | None = None
+    pending_security: Count | None = None
+    reboot_required: Tristate = None
+    os_eol_date: Name | None = None  # ISO date from the EOL table
+    os_supported: Tristate = None
+    os_licensed: Tristate = None  # Windows activation; None where it does not apply or is unknown
+    source: Name | None = None
+
+
+class Account(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A local account that can log in."""
+
+    name: Name
+    uid: Name | None = None
+    enabled: Tristate = None
+    admin: Tristate = None
+    last_logon: When | None = None
+    password_last_set: When | None = None
+    password_never_expires: Tristate = None
+    empty_password: Tristate = None
+
+
+class AccountFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Local accounts, password and lockout policy (the effective policy where readable)."""
+
+    users: Annotated[list[Account], msgspec.Meta(max_length=4096)] = []
+    password_min_length: Count | None = None
+    password_complexity: Tristate = None
+    password_max_age_days: Days | None = None
+    password_history: Count | None = None
+    lockout_threshold: Count | None = None  # 0 means never lock
+    lockout_duration_minutes: Days | None = None
+    guest_enabled: Tristate = None
+    builtin_admin_enabled: Tristate = None
+    sudo_nopasswd: Annotated[list[Name], msgspec.Meta(max_length=256)] = []
+    policy_source: Name | None = None
+
+
+class FirewallProfile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A firewall profile (Windows) or the host firewall as a whole (Linux)."""
+
+    name: Name
+    enabled: Tristate = None
+    default_inbound: Literal["allow", "block"] | None = None
+
+
+class FirewallFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Host firewall."""
+
+    tool: Name | None = None  # windows-firewall | nftables | iptables | ufw | firewalld
+    profiles: Annotated[list[FirewallProfile], msgspec.Meta(max_length=16)] = []
+
+
+class RemoteAccessFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Remote administration: RDP and SSH."""
+
+    rdp_enabled: Tristate = None
+    rdp_nla: Tristate = None
+    ssh_running: Tristate = None
+    ssh_permit_root_login: Name | None = None
+    ssh_password_auth: Tristate = None
+    ssh_max_auth_tries: Count | None = None
+    smb1_enabled: Tristate = None
+    autorun_disabled: Tristate = None
+    autologon_enabled: Tristate = None
+
+
+class LoggingFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Security logging and time synchronisation."""
+
+    audit_enabled: Tristate = None
+    security_log_max_bytes: Count | None = None
+    oldest_event_at: When | None = None
+    persistent: Tristate = None
+    forwarding: Tristate = None
+    time_sync_enabled: Tristate = None
+    time_synchronized: Tristate = None
+    time_source: Name | None = None
+
+
+class Volume(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A volume and its encryption."""
+
+    name: Name
+    encrypted: Tristate = None
+    method: Name | None = None
+    system: bool = False
+
+
+class EndpointFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Screen lock and disk encryption."""
+
+    screen_lock_timeout_seconds: Count | None = None
+    screen_lock_enabled: Tristate = None
+    volumes: Annotated[list[Volume], msgspec.Meta(max_length=256)] = []

@@ -1,0 +1,1 @@
+"""The canh collector: enrollment, signed ingest, store, checks and scores, API, metrics, web."""

@@ -1,0 +1,76 @@
+"""Hosts, their facts and findings, scoped to the caller's units."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from collector.api.deps import ServicesDep, User, UserDep, require_unit, visible_units
+from collector.errors import ApiError
+from collector.services import Services
+
+router = APIRouter(prefix="/api/v1/hosts", tags=["hosts"])
+
+
+def _host_for(svc: Services, user: User, host_id: str) -> dict[str, Any]:
+    """The host, or 404 when it does not exist *or* belongs to a unit the user cannot see."""
+    row = svc.store.host(host_id)
+    if row is None or row["unit_id"] not in visible_units(svc, user):
+        raise ApiError(404, "not_found", f"no host {host_id}")
+    return row
+
+
+@router.get("", summary="Hosts of the caller's units (paginated)")
+def list_hosts(
+    svc: ServicesDep,
+    user: UserDep,
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Hosts, optionally of one unit (and its children)."""
+    if unit is not None:
+        require_unit(svc, user, unit)
+        units = svc.store.subtree(unit)
+    else:
+        units = visible_units(svc, user)
+    return svc.store.hosts(units, limit, offset) if units else []
+
+
+@router.get("/{host_id}", summary="One host")
+def get_host(svc: ServicesDep, user: UserDep, host_id: str) -> dict[str, Any]:
+    """A host with its per-requirement status."""
+    row = _host_for(svc, user, host_id)
+    row["requirements"] = json.loads(row["requirements"])
+    return row
+
+
+@router.get("/{host_id}/facts", summary="The latest facts of a host, by section")
+def host_facts(svc: ServicesDep, user: UserDep, host_id: str) -> dict[str, Any]:
+    """Each section's status, data and error."""
+    _host_for(svc, user, host_id)
+    return {
+        r["section"]: {
+            "status": r["status"],
+            "collected_at": r["collected_at"],
+            "error": r["error"],
+            "data": json.loads(r["data"]) if r["data"] else None,
+        }
+        for r in svc.store.facts(host_id)
+    }
+
+
+@router.get("/{host_id}/findings", summary="The findings of a host")
+def host_findings(svc: ServicesDep, user: UserDep, host_id: str) -> list[dict[str, Any]]:
+    """Each check's status, reason and evidence."""
+    _host_for(svc, user, host_id)
+    return [{**r, "evidence": json.loads(r["evidence"])} for r in svc.store.findings(host_id)]
+
+
+@router.get("/{host_id}/events", summary="Recent changes of a host")
+def host_events(svc: ServicesDep, user: UserDep, host_id: str) -> list[dict[str, Any]]:
+    """Section changes, newest first."""
+    _host_for(svc, user, host_id)
+    return [{**r, "detail": json.loads(r["detail"])} for r in svc.store.events(host_id)]

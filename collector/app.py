@@ -1,0 +1,112 @@
+"""The collector's composition root: ``create_app(settings)`` builds one process's app."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from canh import __version__
+from collector.api import agents, auth, hosts, units
+from collector.errors import ApiError, StoreUnavailable
+from collector.metrics import make_registry
+from collector.services import Services, build_services
+from collector.settings import CollectorSettings
+from collector.web import routes as web
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _error(
+    status: int, reason: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"detail": {"reason": reason, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def create_app(settings: CollectorSettings, services: Services | None = None) -> FastAPI:
+    """The FastAPI app with its store, knowledge, routes, metrics and error mapping."""
+    svc = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.store.start()
+        try:
+            yield
+        finally:
+            svc.store.close()
+
+    app = FastAPI(
+        title="canh collector",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.services = svc
+    registry = make_registry(svc)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, err: ApiError) -> JSONResponse:
+        return _error(err.status, err.reason, err.message)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_error(request: Request, err: StoreUnavailable) -> JSONResponse:
+        return _error(503, "store_unavailable", str(err), {"Retry-After": "30"})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors()[:5]]
+        return _error(422, "invalid_request", "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        return _error(err.status_code, "http", str(err.detail))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            svc.store.one("SELECT 1 AS ok")
+        except Exception as err:  # noqa: BLE001 - readiness reports any failure
+            return _error(503, "not_ready", str(err))
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        token = settings.metrics_token
+        if token is not None:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return PlainTextResponse("metrics need the bearer token\n", status_code=401)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    for router in (agents.router, auth.router, units.router, hosts.router, web.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
+    return app

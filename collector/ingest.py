@@ -1,0 +1,176 @@
+"""Signed report ingest: authenticate before parsing, validate strictly, commit, then acknowledge.
+
+Order of work for one request (DESIGN.md §3.1–3.2, issue 4):
+1. signature headers present and well-formed (401), body size within the cap (413) — before
+   reading more than the cap;
+2. agent known and active (401), timestamp within the skew bound (401), signature valid (401);
+3. sequence number: a resend of a committed report (same seq, same body, newer signature time)
+   is acknowledged again without a write; a replay or an old number is refused (409);
+4. strict decode of the report (422), agent id and seq must match the signed headers (422);
+5. one write job: report row, facts per section, change events, findings. Acknowledged only after
+   the batch holding it is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from canh.contract import IngestResponse, Report, ReportInvalid, decode, encode, signing
+from canh.contract.signing import SignatureRejected
+from collector.errors import ApiError
+from collector.evaluate import Knowledge, evaluate_host_row
+from collector.store import Store
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """Counters for /metrics."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    latency_sum: float = 0.0
+
+    def reject(self, reason: str) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+
+@dataclass(slots=True)
+class PendingUnits:
+    """Units whose score must be recomputed after the current batch."""
+
+    ids: set[str] = field(default_factory=set)
+
+
+def authenticate(
+    store: Store, headers: dict[str, str], method: str, path: str, body: bytes, max_skew: int
+) -> tuple[signing.SignedHeaders, str]:
+    """Verify an agent's signed request; return the headers and the host's unit."""
+    signed = signing.parse_headers(headers)
+    auth = store.host_auth(signed.agent_id)
+    if auth is None:
+        raise SignatureRejected("unknown_agent", "agent is not enrolled here; enroll it again")
+    if auth.status != "active":
+        raise SignatureRejected("revoked_agent", f"agent is {auth.status}")
+    signing.verify(auth.public_key, signed, method, path, body, max_skew=max_skew)
+    return signed, auth.unit_id
+
+
+def ingest_job(
+    knowledge: Knowledge,
+    pending: PendingUnits,
+    signed: signing.SignedHeaders,
+    body_sha256: str,
+    report: Report,
+) -> Callable[[sqlite3.Connection], IngestResponse]:
+    """The write job for one verified, decoded report."""
+    host_id = signed.agent_id
+
+    def job(conn: sqlite3.Connection) -> IngestResponse:
+        seen = conn.execute(
+            "SELECT body_sha256, signed_at FROM reports WHERE host_id=? AND seq=?",
+            (host_id, report.seq),
+        ).fetchone()
+        if seen is not None:
+            if seen[0] == body_sha256 and signed.timestamp > seen[1]:
+                return IngestResponse(seq=report.seq, duplicate=True)
+            raise ApiError(409, "replay", f"report {report.seq} was already received")
+        last_seq = conn.execute("SELECT last_seq FROM hosts WHERE id = ?", (host_id,)).fetchone()[0]
+        if report.seq <= last_seq:
+            raise ApiError(
+                409, "old_seq", f"sequence {report.seq} is not above the last one ({last_seq})"
+            )
+        now = time.time()
+        conn.execute(
+            "INSERT INTO reports (host_id, seq, body_sha256, signed_at, received_at, "
+            "kind) VALUES (?,?,?,?,?,?)",
+            (host_id, report.seq, body_sha256, signed.timestamp, now, report.kind),
+        )
+        full_requested, changed = _store_sections(conn, host_id, report, now)
+        role = None
+        system = report.sections.system
+        if system is not None and system.data is not None:
+            role = system.data.role
+        conn.execute(
+            "UPDATE hosts SET last_seen = ?, last_seq = ?, role = COALESCE(?, role) WHERE id = ?",
+            (now, report.seq, role, host_id),
+        )
+        if changed:
+            pending.ids.add(evaluate_host_row(conn, knowledge, host_id))
+        return IngestResponse(seq=report.seq, full_requested=full_requested)
+
+    return job
+
+
+def _store_sections(
+    conn: sqlite3.Connection, host_id: str, report: Report, now: float
+) -> tuple[bool, bool]:
+    """Upsert each section's latest envelope and record changes as events.
+
+    Returns (full_requested, anything_changed)."""
+    stored = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            "SELECT section, status, hash FROM facts WHERE host_id = ?", (host_id,)
+        )
+    }
+    full_requested = False
+    changed = False
+    for name, section in report.present().items():
+        previous = stored.get(name)
+        collected = section.collected_at.isoformat()
+        if section.status == "unchanged":
+            if previous is None or previous[1] != section.hash:
+                full_requested = True  # we do not hold what the agent thinks we hold
+            continue
+        if (
+            previous is not None
+            and previous == (section.status, section.hash)
+            and section.status == "ok"
+        ):
+            continue
+        data = encode(section.data) if section.data is not None else None
+        conn.execute(
+            "INSERT OR REPLACE INTO facts (host_id, section, status, hash, data, error, "
+            "collected_at) VALUES (?,?,?,?,?,?,?)",
+            (host_id, name, section.status, section.hash, data, section.error, collected),
+        )
+        kind = (
+            "error" if section.status == "error" else ("first" if previous is None else "changed")
+        )
+        conn.execute(
+            "INSERT INTO events (host_id, at, section, kind, detail) VALUES (?,?,?,?,?)",
+            (
+                host_id,
+                now,
+                name,
+                kind,
+                encode({"error": section.error} if section.error else {}).decode(),
+            ),
+        )
+        changed = True
+    return full_requested, changed
+
+
+def decode_report(body: bytes, signed: signing.SignedHeaders) -> tuple[Report, str]:
+    """Strictly decode and tie the report to its signature."""
+    try:
+        report = decode(body)
+    except ReportInvalid as err:
+        raise ApiError(422, "invalid_report", str(err)) from err
+    if report.agent_id != signed.agent_id or report.seq != signed.seq:
+        raise ApiError(422, "mismatch", "agent_id and seq in the body must match the signature")
+    return report, hashlib.sha256(body).hexdigest()
+
+
+def rejection(err: SignatureRejected) -> ApiError:
+    """Signature problems are 401 with their reason."""
+    return ApiError(401, err.reason, str(err))
+
+
+Detail = dict[str, Any]

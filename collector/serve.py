@@ -1,0 +1,75 @@
+"""Run the collector over HTTPS with uvicorn, and the one-time ``init`` of a data directory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from canh.atomicfile import write_atomic
+from collector.settings import CONFIG_NAME, CollectorSettings, dump_settings, load_settings
+from collector.store import Store
+from collector.tls import TlsFiles, create_ca, default_names, issue_server_cert
+
+log = logging.getLogger("canh.collector")
+
+
+def init(
+    data_dir: Path,
+    listen_host: str = "127.0.0.1",
+    listen_port: int = 8443,
+    public_url: str | None = None,
+    admin_password: str | None = None,
+) -> tuple[CollectorSettings, str | None]:
+    """Create settings, TLS material, the database and a first administrator.
+
+    Returns the settings and the administrator password when one was generated (shown once).
+    Running it again keeps what exists.
+    """
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config = data_dir / CONFIG_NAME
+    if not config.exists():
+        settings = CollectorSettings(
+            data_dir=str(data_dir),
+            listen_host=listen_host,
+            listen_port=listen_port,
+            public_url=public_url,
+        )
+        write_atomic(config, dump_settings(settings).encode(), 0o600)
+    settings = load_settings(data_dir)
+    files = TlsFiles(data_dir / "tls")
+    if not files.ca_cert.exists():
+        create_ca(files)
+    if not files.server_cert.exists():
+        issue_server_cert(files, default_names(settings.listen_host))
+    store = Store(settings.db_path)
+    store.start()
+    password = None
+    try:
+        if store.user_by_name("admin") is None:
+            password = admin_password or secrets.token_urlsafe(12)
+            store.create_user("admin", password, "admin", None, actor="init")
+    finally:
+        store.close()
+    return settings, password
+
+
+def serve(settings: CollectorSettings) -> None:
+    """Serve until interrupted."""
+    import uvicorn
+
+    from collector.app import create_app
+
+    files = TlsFiles(settings.path / "tls")
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        ssl_certfile=str(files.server_cert),
+        ssl_keyfile=str(files.server_key),
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        limit_concurrency=2048,
+    )

@@ -1,0 +1,96 @@
+"""Collector settings: one typed object from ``DATA_DIR/collector.toml``, validated strictly."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+CONFIG_NAME = "collector.toml"
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "admin", "xxx"})
+
+
+class ConfigError(Exception):
+    """Settings that cannot be used; the message names the file and the problem."""
+
+
+class CollectorSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Settings of the collector (docs/CONFIG.md documents each)."""
+
+    data_dir: str
+    listen_host: str = "127.0.0.1"
+    listen_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8443
+    # URL agents use to reach the collector; defaults to https://listen_host:listen_port.
+    public_url: str | None = None
+    max_report_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 2 * 1024 * 1024
+    max_clock_skew_seconds: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 300
+    session_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 12
+    # Bearer token Prometheus must present on /metrics; None leaves /metrics open.
+    metrics_token: str | None = None
+    # An agent is silent after this many seconds without a report.
+    silent_after_seconds: Annotated[int, msgspec.Meta(ge=60)] = 3 * 3600
+    # Reports committed together by the single writer.
+    batch_max: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 256
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.metrics_token is not None and (
+            self.metrics_token.lower() in PLACEHOLDER_SECRETS or len(self.metrics_token) < 16
+        ):
+            raise ValueError("metrics_token is a placeholder or shorter than 16 characters")
+
+    @property
+    def url(self) -> str:
+        """The URL agents are given."""
+        return self.public_url or f"https://{self.listen_host}:{self.listen_port}"
+
+    @property
+    def path(self) -> Path:
+        """The data directory."""
+        return Path(self.data_dir)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file."""
+        return self.path / "canh.db"
+
+
+def load_settings(data_dir: Path) -> CollectorSettings:
+    """Settings from ``data_dir/collector.toml`` (created by ``canh collector init``)."""
+    path = data_dir / CONFIG_NAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(
+            f"{path} not found: run 'canh collector init --data-dir {data_dir}'"
+        ) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+    raw.setdefault("data_dir", str(data_dir))
+    try:
+        return msgspec.convert(raw, CollectorSettings)
+    except msgspec.ValidationError as err:
+        raise ConfigError(f"{path}: {err}") from err
+
+
+def dump_settings(settings: CollectorSettings) -> str:
+    """TOML text for a settings object (simple scalars only)."""
+    lines = ["# canh collector settings; see docs/CONFIG.md"]
+    for name in settings.__struct_fields__:
+        value = getattr(settings, name)
+        if value is None or name == "data_dir":
+            continue
+        lines.append(f"{name} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
