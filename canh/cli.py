@@ -257,11 +257,11 @@ def cmd_agent_status(args: argparse.Namespace) -> int:
 
 
 def cmd_checks_list(args: argparse.Namespace) -> int:
-    from checks import PackError, load_builtin, load_builtin_pack
+    from checks import PackError, builtin_pack, load_builtin
 
     registry = load_builtin()
     try:
-        pack = load_builtin_pack(args.pack, registry)
+        pack = builtin_pack(args.pack)
     except (PackError, KeyError) as err:
         raise UserError(str(err)) from err
     reqs = pack.for_level(args.level)
@@ -294,7 +294,7 @@ def cmd_checks_list(args: argparse.Namespace) -> int:
 
 
 def cmd_checks_explain(args: argparse.Namespace) -> int:
-    from checks import load_builtin, load_builtin_pack
+    from checks import PackError, builtin_pack, load_builtin
 
     registry = load_builtin()
     lang = args.lang
@@ -307,7 +307,10 @@ def cmd_checks_explain(args: argparse.Namespace) -> int:
         if spec.thresholds:
             print(f"  thresholds: {', '.join(spec.thresholds)}")
         return EXIT_OK
-    pack = load_builtin_pack(args.pack, registry)
+    try:
+        pack = builtin_pack(args.pack)
+    except (PackError, KeyError) as err:
+        raise UserError(str(err)) from err
     for r in pack.requirements:
         if r.id == args.id:
             print(f"{r.id} — {r.title.get(lang)}")

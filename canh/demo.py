@@ -101,9 +101,9 @@ def _summary(
 ) -> dict[str, Any]:
     score = api.call("GET", f"/api/v1/units/{unit_id}/score")
     findings = {f["check_id"]: f for f in api.call("GET", f"/api/v1/hosts/{host_id}/findings")}
-    from checks import load_builtin, load_builtin_pack
+    from checks import builtin_pack
 
-    pack = load_builtin_pack("vn-2026", load_builtin())
+    pack = builtin_pack("vn-2026")
     by_id = {r.id: r for r in pack.requirements}
     failing = []
     for req in score["requirements"]:

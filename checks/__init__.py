@@ -11,7 +11,7 @@ from checks.pack import (
     load_pack_file,
     parse_pack,
 )
-from checks.registry import CHECKS, load_builtin
+from checks.registry import CHECKS, builtin_pack, load_builtin
 from checks.scoring import (
     RequirementResult,
     UnitScore,
@@ -34,6 +34,7 @@ __all__ = [
     "RequirementResult",
     "Status",
     "UnitScore",
+    "builtin_pack",
     "evaluate_host",
     "host_requirements",
     "load_builtin",

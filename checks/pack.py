@@ -376,7 +376,7 @@ def load_pack_file(path: Path, known_checks: Iterable[str] | None) -> Pack:
     return parse_pack(text, str(path), known_checks)
 
 
-def load_builtin_pack(pack_id: str, known_checks: Iterable[str] | None) -> Pack:
+def load_builtin_pack(pack_id: str, known_checks: Iterable[str] | None = None) -> Pack:
     """One of the packs shipped in ``checks/packs``."""
     if pack_id not in BUILTIN_PACKS:
         raise KeyError(f"no built-in pack {pack_id!r} (have: {', '.join(BUILTIN_PACKS)})")

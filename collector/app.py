@@ -110,3 +110,12 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """An app for ``uvicorn --factory collector.app:app_from_env`` (reads CANH_DATA_DIR)."""
+    import os
+
+    from collector.settings import load_settings
+
+    return create_app(load_settings(Path(os.environ["CANH_DATA_DIR"])))

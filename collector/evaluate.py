@@ -16,13 +16,13 @@ import msgspec
 
 from canh.contract import SECTION_TYPES
 from checks import (
+    BUILTIN_PACKS,
     HostFacts,
     Pack,
-    PackError,
+    builtin_pack,
     evaluate_host,
     host_requirements,
     load_builtin,
-    load_builtin_pack,
     score_unit,
 )
 from checks.scoring import UnitScore
@@ -38,18 +38,13 @@ class Knowledge:
     def pack(self, pack_id: str) -> Pack:
         """A built-in pack (validated against the registered checks)."""
         if pack_id not in self._packs:
-            self._packs[pack_id] = load_builtin_pack(pack_id, self.checks)
+            self._packs[pack_id] = builtin_pack(pack_id)
         return self._packs[pack_id]
 
     def validate(self) -> None:
         """Load every built-in pack now, so a broken pack stops the start, not a report."""
-        from checks import BUILTIN_PACKS
-
         for pack_id in BUILTIN_PACKS:
-            try:
-                self.pack(pack_id)
-            except PackError:
-                raise
+            self.pack(pack_id)
 
 
 def host_facts(

@@ -14,7 +14,7 @@ from typing import Any
 from agent.transport import Collector, CollectorRefused, CollectorUnavailable
 from collector.serve import init
 
-ADMIN_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test-only credential
+ADMIN_PASSWORD = "correct-horse-battery-staple"
 
 
 def free_port() -> int:
@@ -44,8 +44,9 @@ class RunningCollector:
         response = self.client().request(method, path, data, headers)
         return json.loads(response.body) if response.body else None
 
-    def status_of(self, method: str, path: str, body: bytes = b"",
-                  headers: dict[str, str] | None = None) -> int:
+    def status_of(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> int:
         try:
             return self.client().request(method, path, body, headers).status
         except CollectorRefused as err:
@@ -65,11 +66,15 @@ def start_collector(data_dir: Path, timeout: float = 60.0) -> RunningCollector:
     settings, _ = init(data_dir, "127.0.0.1", free_port(), admin_password=ADMIN_PASSWORD)
     log = data_dir / "serve.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [sys.executable, "-m", "canh", "collector", "serve", "--data-dir", str(data_dir)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    running = RunningCollector(data_dir, settings.url, (data_dir / "tls" / "ca.pem").read_text(),
-                               proc, log=log)
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    running = RunningCollector(
+        data_dir, settings.url, (data_dir / "tls" / "ca.pem").read_text(), proc, log=log
+    )
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
@@ -82,6 +87,7 @@ def start_collector(data_dir: Path, timeout: float = 60.0) -> RunningCollector:
                 running.stop()
                 raise RuntimeError("collector not ready:\n" + log.read_text()[-3000:]) from None
             time.sleep(0.2)
-    running.token = running.api("POST", "/api/v1/auth/login",
-                                {"username": "admin", "password": ADMIN_PASSWORD}, token="")["token"]
+    running.token = running.api(
+        "POST", "/api/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD}, token=""
+    )["token"]
     return running

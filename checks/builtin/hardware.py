@@ -10,7 +10,7 @@ GIB = 1024**3
 
 
 @check(
-    "hardware.inventory",
+    "hardware.inventory_complete",
     severity="medium",
     title=("Có danh mục phần cứng của máy", "Hardware inventory recorded"),
     rationale=(
@@ -35,13 +35,13 @@ def inventory(facts: HostFacts, thresholds: Thresholds) -> Finding:
         missing.append("disks")
     if missing:
         return Finding(
-            check_id="hardware.inventory",
+            check_id="hardware.inventory_complete",
             status="fail",
             reason="inventory incomplete: " + ", ".join(missing) + " unknown",
             evidence=tuple(Evidence(fact=f"hardware.{m}", value=None) for m in missing),
         )
     return Finding(
-        check_id="hardware.inventory",
+        check_id="hardware.inventory_complete",
         status="pass",
         reason="inventory complete",
         evidence=(

@@ -53,21 +53,32 @@ def test_good_pack() -> None:
         pack.threshold_values({"nope": 1})
 
 
-@pytest.mark.parametrize(("old", "new", "line", "reason"), [
-    ("weight: 4", "weight: 9", 18, "outside 1..5"),
-    ("weight: 4", "wieght: 4", 18, "unknown key 'wieght'"),
-    ("checks: [ports.risky_exposed]", "checks: [ports.nope]", 20, "unknown check 'ports.nope'"),
-    ("scope: server", "scope: everywhere", 15, "not one of"),
-    ("thresholds: [risky_ports]", "thresholds: [missing]", 21, "not defined in this pack"),
-    ("evidence: [D]", "evidence: [X]", 26, "not one of"),
-    ("mandatory: true\n    checks: []", "mandatory: yes please\n    checks: []", 29,
-     "true or false"),
-    ("- id: L2-MGT-POL-1", "- id: L2-SRV-HARD-1", 22, "duplicate requirement"),
-    ('    declaration: {vi: "Quyết định ban hành", en: "Issuing decision"}\n', "", 22,
-     "needs a 'declaration'"),
-    # The YAML parser notices the unclosed bracket where the next key starts.
-    ('title: {vi: "Gói thử", en: "Test pack"}', "title: [", 5, "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "line", "reason"),
+    [
+        ("weight: 4", "weight: 9", 18, "outside 1..5"),
+        ("weight: 4", "wieght: 4", 18, "unknown key 'wieght'"),
+        ("checks: [ports.risky_exposed]", "checks: [ports.nope]", 20, "unknown check 'ports.nope'"),
+        ("scope: server", "scope: everywhere", 15, "not one of"),
+        ("thresholds: [risky_ports]", "thresholds: [missing]", 21, "not defined in this pack"),
+        ("evidence: [D]", "evidence: [X]", 26, "not one of"),
+        (
+            "mandatory: true\n    checks: []",
+            "mandatory: yes please\n    checks: []",
+            29,
+            "true or false",
+        ),
+        ("- id: L2-MGT-POL-1", "- id: L2-SRV-HARD-1", 22, "duplicate requirement"),
+        (
+            '    declaration: {vi: "Quyết định ban hành", en: "Issuing decision"}\n',
+            "",
+            22,
+            "needs a 'declaration'",
+        ),
+        # The YAML parser notices the unclosed bracket where the next key starts.
+        ('title: {vi: "Gói thử", en: "Test pack"}', "title: [", 5, "not valid YAML"),
+    ],
+)
 def test_errors_name_line_and_reason(old: str, new: str, line: int, reason: str) -> None:
     """Each mistake is reported at its line."""
     text = GOOD.replace(old, new, 1)

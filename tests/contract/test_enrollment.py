@@ -20,8 +20,12 @@ def ca_pem(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_roundtrip(ca_pem: str) -> None:
     """A bundle survives dump and load."""
-    bundle = Bundle(url="https://127.0.0.1:8443", token="t" * 43, ca_sha256=ca_fingerprint(ca_pem),
-                    ca_pem=ca_pem)
+    bundle = Bundle(
+        url="https://127.0.0.1:8443",
+        token="t" * 43,
+        ca_sha256=ca_fingerprint(ca_pem),
+        ca_pem=ca_pem,
+    )
     assert load_bundle(dump_bundle(bundle) + "\n") == bundle
 
 
@@ -29,8 +33,12 @@ def test_ca_swapped_is_refused(ca_pem: str, tmp_path: Path) -> None:
     """A bundle whose CA does not match its fingerprint is refused."""
     other = TlsFiles(tmp_path)
     create_ca(other)
-    bundle = Bundle(url="https://127.0.0.1:8443", token="t" * 43,
-                    ca_sha256=ca_fingerprint(ca_pem), ca_pem=other.ca_cert.read_text())
+    bundle = Bundle(
+        url="https://127.0.0.1:8443",
+        token="t" * 43,
+        ca_sha256=ca_fingerprint(ca_pem),
+        ca_pem=other.ca_cert.read_text(),
+    )
     with pytest.raises(BundleInvalid, match="fingerprint"):
         load_bundle(dump_bundle(bundle))
 

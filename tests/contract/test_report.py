@@ -17,8 +17,15 @@ SCHEMA = Path(__file__).parents[2] / "docs" / "report.schema.json"
 
 
 def make_report(**sections: Section) -> Report:  # type: ignore[type-arg]
-    return Report(schema_version=1, agent_id="h_1", agent_version="0.1.0", kind="full", seq=1,
-                  collected_at=NOW, sections=Sections(**sections))
+    return Report(
+        schema_version=1,
+        agent_id="h_1",
+        agent_version="0.1.0",
+        kind="full",
+        seq=1,
+        collected_at=NOW,
+        sections=Sections(**sections),
+    )
 
 
 def ok(data: object) -> Section:  # type: ignore[type-arg]
@@ -27,23 +34,27 @@ def ok(data: object) -> Section:  # type: ignore[type-arg]
 
 def test_roundtrip() -> None:
     """What the agent encodes, the collector decodes to the same value."""
-    report = make_report(system=ok(SystemFacts(hostname="pc-01", os_family="linux")),
-                         ports=ok(PortsFacts()))
+    report = make_report(
+        system=ok(SystemFacts(hostname="pc-01", os_family="linux")), ports=ok(PortsFacts())
+    )
     assert decode(encode(report)) == report
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda r: r.update(extra=1), "unknown field"),
-    (lambda r: r.update(seq="1"), "Expected `int`"),
-    (lambda r: r.update(seq=0), ">= 1"),
-    (lambda r: r.update(schema_version=2), "schema_version"),
-    (lambda r: r["sections"].update(bogus={}), "unknown field"),
-    (lambda r: r["sections"]["system"]["data"].update(hostname="x" * 300), "length <= 256"),
-    (lambda r: r["sections"]["system"].update(hash="0" * 64), "hash does not match"),
-    (lambda r: r["sections"]["system"].update(status="unchanged"), "hash only"),
-    (lambda r: r["sections"]["system"].update(data=None, status="error"), "needs the error"),
-    (lambda r: r.update(collected_at="2026-11-22T08:00:00"), "timezone"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r.update(extra=1), "unknown field"),
+        (lambda r: r.update(seq="1"), "Expected `int`"),
+        (lambda r: r.update(seq=0), ">= 1"),
+        (lambda r: r.update(schema_version=2), "schema_version"),
+        (lambda r: r["sections"].update(bogus={}), "unknown field"),
+        (lambda r: r["sections"]["system"]["data"].update(hostname="x" * 300), "length <= 256"),
+        (lambda r: r["sections"]["system"].update(hash="0" * 64), "hash does not match"),
+        (lambda r: r["sections"]["system"].update(status="unchanged"), "hash only"),
+        (lambda r: r["sections"]["system"].update(data=None, status="error"), "needs the error"),
+        (lambda r: r.update(collected_at="2026-11-22T08:00:00"), "timezone"),
+    ],
+)
 def test_strict_rejections(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
     """Unknown fields, wrong types, bad envelopes and naive times are refused with the reason."""
     raw = json.loads(encode(make_report(system=ok(SystemFacts(hostname="pc", os_family="linux")))))

@@ -13,8 +13,13 @@ KEY = Ed25519PrivateKey.generate()
 PUB = KEY.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _verify(headers: dict[str, str], method: str = "POST", path: str = "/api/v1/reports",
-            body: bytes = b"{}", now: float = 1_800_000_000.0) -> None:
+def _verify(
+    headers: dict[str, str],
+    method: str = "POST",
+    path: str = "/api/v1/reports",
+    body: bytes = b"{}",
+    now: float = 1_800_000_000.0,
+) -> None:
     signing.verify(PUB, signing.parse_headers(headers), method, path, body, now=now)
 
 
@@ -23,12 +28,15 @@ def test_valid_signature() -> None:
     _verify(signing.sign(KEY, "h_1", "POST", "/api/v1/reports", 7, b"{}", now=1_800_000_000))
 
 
-@pytest.mark.parametrize(("method", "path", "body", "seq"), [
-    ("PUT", "/api/v1/reports", b"{}", 7),
-    ("POST", "/api/v1/enroll", b"{}", 7),
-    ("POST", "/api/v1/reports", b"{ }", 7),
-    ("POST", "/api/v1/reports", b"{}", 8),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "seq"),
+    [
+        ("PUT", "/api/v1/reports", b"{}", 7),
+        ("POST", "/api/v1/enroll", b"{}", 7),
+        ("POST", "/api/v1/reports", b"{ }", 7),
+        ("POST", "/api/v1/reports", b"{}", 8),
+    ],
+)
 def test_every_covered_part_matters(method: str, path: str, body: bytes, seq: int) -> None:
     """Changing method, path, body or sequence breaks the signature."""
     headers = signing.sign(KEY, "h_1", "POST", "/api/v1/reports", 7, b"{}", now=1_800_000_000)
@@ -46,15 +54,30 @@ def test_clock_skew() -> None:
     assert err.value.reason == "clock_skew"
 
 
-@pytest.mark.parametrize("broken", [
-    {},
-    {signing.HEADER_AGENT: "h", signing.HEADER_TIMESTAMP: "x", signing.HEADER_SEQ: "1",
-     signing.HEADER_SIGNATURE: "AA=="},
-    {signing.HEADER_AGENT: "h", signing.HEADER_TIMESTAMP: "1", signing.HEADER_SEQ: "0",
-     signing.HEADER_SIGNATURE: "A" * 88},
-    {signing.HEADER_AGENT: "h", signing.HEADER_TIMESTAMP: "1", signing.HEADER_SEQ: "1",
-     signing.HEADER_SIGNATURE: "not base64!"},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {},
+        {
+            signing.HEADER_AGENT: "h",
+            signing.HEADER_TIMESTAMP: "x",
+            signing.HEADER_SEQ: "1",
+            signing.HEADER_SIGNATURE: "AA==",
+        },
+        {
+            signing.HEADER_AGENT: "h",
+            signing.HEADER_TIMESTAMP: "1",
+            signing.HEADER_SEQ: "0",
+            signing.HEADER_SIGNATURE: "A" * 88,
+        },
+        {
+            signing.HEADER_AGENT: "h",
+            signing.HEADER_TIMESTAMP: "1",
+            signing.HEADER_SEQ: "1",
+            signing.HEADER_SIGNATURE: "not base64!",
+        },
+    ],
+)
 def test_malformed_headers(broken: dict[str, str]) -> None:
     """Missing or malformed headers are refused before any crypto."""
     with pytest.raises(SignatureRejected):

@@ -16,9 +16,13 @@ def test_demo_once_from_clean_dir(tmp_path: Path) -> None:
     """The demo prints the summary, writes its files and exits 0; a second run reuses them."""
     data = tmp_path / "demo"
     for _ in range(2):
-        result = subprocess.run([sys.executable, "-m", "canh", "demo", "--once", "--data-dir",
-                                 str(data)], capture_output=True, text=True, timeout=180,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "canh", "demo", "--once", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "Điểm đơn vị / unit score:" in result.stdout
         assert "Dashboard: https://127.0.0.1:" in result.stdout

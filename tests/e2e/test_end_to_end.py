@@ -23,8 +23,13 @@ pytestmark = pytest.mark.slow
 
 
 def canh(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "canh", *args], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "canh", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +40,9 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningColle
 
 
 @pytest.fixture(scope="module")
-def enrolled(collector: RunningCollector, tmp_path_factory: pytest.TempPathFactory
-             ) -> tuple[str, Path, str]:
+def enrolled(
+    collector: RunningCollector, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, str]:
     """A unit and a real agent process enrolled into it; returns (unit, agent dir, host id)."""
     unit = collector.api("POST", "/api/v1/units", {"name": "Bệnh viện Đa khoa tỉnh"})
     bundle = collector.api("POST", f"/api/v1/units/{unit['id']}/tokens", {"uses": 1})["bundle"]
@@ -49,8 +55,9 @@ def enrolled(collector: RunningCollector, tmp_path_factory: pytest.TempPathFacto
     return unit["id"], agent_dir, host_id
 
 
-def test_agent_report_reaches_store_and_is_scored(collector: RunningCollector,
-                                                  enrolled: tuple[str, Path, str]) -> None:
+def test_agent_report_reaches_store_and_is_scored(
+    collector: RunningCollector, enrolled: tuple[str, Path, str]
+) -> None:
     """Host, facts, findings and unit score are visible through the API after one round."""
     unit_id, _agent_dir, host_id = enrolled
     host = collector.api("GET", f"/api/v1/hosts/{host_id}")
@@ -59,9 +66,8 @@ def test_agent_report_reaches_store_and_is_scored(collector: RunningCollector,
     hostname = Path("/proc/sys/kernel/hostname").read_text().strip()
     assert facts["system"]["data"]["hostname"] == hostname
     assert facts["ports"]["status"] == "ok"
-    findings = {f["check_id"]: f for f in collector.api("GET",
-                                                        f"/api/v1/hosts/{host_id}/findings")}
-    assert findings["hardware.inventory"]["status"] == "pass"
+    findings = {f["check_id"]: f for f in collector.api("GET", f"/api/v1/hosts/{host_id}/findings")}
+    assert findings["hardware.inventory_complete"]["status"] == "pass"
     score = collector.api("GET", f"/api/v1/units/{unit_id}/score")
     assert 0 <= score["score"] <= 100 and score["hosts"] == 1
     statuses = {r["id"]: r["status"] for r in score["requirements"]}
@@ -70,13 +76,15 @@ def test_agent_report_reaches_store_and_is_scored(collector: RunningCollector,
     assert statuses.get("L2-EPT-AV-1", "no_evidence") != "met"
 
 
-def _signed_report(agent_dir: Path, seq: int, key: Ed25519PrivateKey | None = None,
-                   now: float | None = None) -> tuple[bytes, dict[str, str]]:
+def _signed_report(
+    agent_dir: Path, seq: int, key: Ed25519PrivateKey | None = None, now: float | None = None
+) -> tuple[bytes, dict[str, str]]:
     store = StateStore(agent_dir)
     state = store.load()
     body = encode(gather(LocalHost("linux"), state.agent_id, seq))
-    headers = signing.sign(key or store.key(), state.agent_id, "POST", "/api/v1/reports", seq,
-                           body, now=now)
+    headers = signing.sign(
+        key or store.key(), state.agent_id, "POST", "/api/v1/reports", seq, body, now=now
+    )
     return body, headers
 
 
@@ -86,9 +94,10 @@ def _stored(collector: RunningCollector, host_id: str) -> tuple[int, int]:
     return host["last_seq"], len(events)
 
 
-def test_refusals_leave_store_unchanged(collector: RunningCollector,
-                                        enrolled: tuple[str, Path, str]) -> None:
-    """Tampered, foreign-signed, unknown, skewed, oversized and malformed requests: 4xx, no write."""
+def test_refusals_leave_store_unchanged(
+    collector: RunningCollector, enrolled: tuple[str, Path, str]
+) -> None:
+    """Tampered, foreign-signed, unknown, skewed, oversized, malformed: 4xx and no write."""
     _unit, agent_dir, host_id = enrolled
     before = _stored(collector, host_id)
     body, headers = _signed_report(agent_dir, 50)
@@ -104,18 +113,21 @@ def test_refusals_leave_store_unchanged(collector: RunningCollector,
     assert collector.status_of("POST", "/api/v1/reports", body, {}) == 401
     huge = b"{" + b" " * (3 * 1024 * 1024) + b"}"
     store = StateStore(agent_dir)
-    huge_headers = signing.sign(store.key(), store.load().agent_id, "POST", "/api/v1/reports",
-                                50, huge)
+    huge_headers = signing.sign(
+        store.key(), store.load().agent_id, "POST", "/api/v1/reports", 50, huge
+    )
     assert collector.status_of("POST", "/api/v1/reports", huge, huge_headers) == 413
     bad = b'{"schema_version": 1, "unexpected": true}'
-    bad_headers = signing.sign(store.key(), store.load().agent_id, "POST", "/api/v1/reports",
-                               50, bad)
+    bad_headers = signing.sign(
+        store.key(), store.load().agent_id, "POST", "/api/v1/reports", 50, bad
+    )
     assert collector.status_of("POST", "/api/v1/reports", bad, bad_headers) == 422
     assert _stored(collector, host_id) == before
 
 
-def test_replay_refused_and_resend_acknowledged_once(collector: RunningCollector,
-                                                     enrolled: tuple[str, Path, str]) -> None:
+def test_replay_refused_and_resend_acknowledged_once(
+    collector: RunningCollector, enrolled: tuple[str, Path, str]
+) -> None:
     """The same signed request twice is a replay (409); a fresh signature over the same report
     is an idempotent resend (200, duplicate) — stored exactly once either way."""
     _unit, agent_dir, host_id = enrolled
@@ -127,8 +139,9 @@ def test_replay_refused_and_resend_acknowledged_once(collector: RunningCollector
     assert json.loads(first.body) == {"seq": seq, "duplicate": False, "full_requested": False}
     after_first = _stored(collector, host_id)
     assert collector.status_of("POST", "/api/v1/reports", body, headers) == 409
-    resend = signing.sign(store.key(), state.agent_id, "POST", "/api/v1/reports", seq, body,
-                          now=time.time() + 1)
+    resend = signing.sign(
+        store.key(), state.agent_id, "POST", "/api/v1/reports", seq, body, now=time.time() + 1
+    )
     again = collector.client().request("POST", "/api/v1/reports", body, resend)
     assert json.loads(again.body)["duplicate"] is True
     older_body, older = _signed_report(agent_dir, seq - 1)
@@ -136,8 +149,9 @@ def test_replay_refused_and_resend_acknowledged_once(collector: RunningCollector
     assert _stored(collector, host_id) == after_first
 
 
-def test_metrics_expose_unit_score(collector: RunningCollector,
-                                   enrolled: tuple[str, Path, str]) -> None:
+def test_metrics_expose_unit_score(
+    collector: RunningCollector, enrolled: tuple[str, Path, str]
+) -> None:
     """/metrics carries the unit's score from the store."""
     unit_id = enrolled[0]
     text = collector.client().request("GET", "/metrics").body.decode()

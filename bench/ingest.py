@@ -1,0 +1,263 @@
+"""Ingest throughput and latency, side by side with a bare FastAPI echo endpoint.
+
+Both servers run as one uvicorn process over TLS pinned to core 0; wrk (Debian package) runs on
+core 1 and replays pre-signed requests from many agent identities (real Ed25519 signatures, one
+unique sequence number per request, ordered so an agent's next report is far behind its previous
+one). Steady-state delta reports: most sections ``unchanged``, the ports section in full.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from agent.gather import gather
+from agent.host import LocalHost
+from agent.transport import Collector, CollectorRefused, CollectorUnavailable
+from bench.results import Result
+from canh.contract import Section, Sections, encode, signing
+from collector.serve import init
+from collector.store import Store
+
+AGENTS = int(os.environ.get("CANH_BENCH_AGENTS", "1000"))
+SECONDS = int(os.environ.get("CANH_BENCH_SECONDS", "15"))
+CONNECTIONS = 64
+LUA = Path(__file__).with_name("wrk_replay.lua")
+PATH = "/api/v1/reports"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _enroll(db: Path, count: int) -> list[tuple[str, Ed25519PrivateKey]]:
+    store = Store(db)
+    store.start()
+    try:
+        unit = store.create_unit("bench", None, "vn-2026", 2, "bench")
+        _tid, token, _exp = store.create_token(unit, count, 3600, "bench")
+        agents = []
+        for i in range(count):
+            key = Ed25519PrivateKey.generate()
+            raw = key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+            host_id, _u, _n = store.writer.call(
+                store.enroll_job(token, raw, f"pc-{i:05d}", "linux", None, "agent")
+            )
+            agents.append((host_id, key))
+        return agents
+    finally:
+        store.close()
+
+
+def _requests(
+    agents: list[tuple[str, Ed25519PrivateKey]], rounds: int, first_seq: int, out: Path
+) -> None:
+    """Signed delta reports, round by round, to the wrk replay file."""
+    template = gather(LocalHost("linux"), "x", 1)
+    sections = template.present()
+    with out.open("w") as fh:
+        for r in range(rounds):
+            seq = first_seq + r
+            for agent_id, key in agents:
+                delta = {
+                    name: Section(status="unchanged", collected_at=s.collected_at, hash=s.hash)
+                    for name, s in sections.items()
+                    if s.status == "ok" and name != "ports"
+                }
+                if "ports" in sections:
+                    delta["ports"] = sections["ports"]
+                report = template.__class__(
+                    schema_version=1,
+                    agent_id=agent_id,
+                    agent_version="bench",
+                    kind="delta",
+                    seq=seq,
+                    collected_at=template.collected_at,
+                    sections=Sections(**delta),
+                )
+                body = encode(report)
+                h = signing.sign(key, agent_id, "POST", PATH, seq, body)
+                fh.write(
+                    f"{agent_id}\t{h[signing.HEADER_TIMESTAMP]}\t{seq}\t"
+                    f"{h[signing.HEADER_SIGNATURE]}\n"
+                )
+                fh.write(body.decode() + "\n")
+
+
+def _full_reports(client: Collector, agents: list[tuple[str, Ed25519PrivateKey]]) -> None:
+    """Each agent's first (full) report, sent before timing: the steady state starts after."""
+    template = gather(LocalHost("linux"), "x", 1)
+    for agent_id, key in agents:
+        report = template.__class__(
+            schema_version=1,
+            agent_id=agent_id,
+            agent_version="bench",
+            kind="full",
+            seq=1,
+            collected_at=template.collected_at,
+            sections=template.sections,
+        )
+        body = encode(report)
+        client.request("POST", PATH, body, signing.sign(key, agent_id, "POST", PATH, 1, body))
+
+
+def _start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            ["taskset", "-c", "0", *cmd],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def _wrk(url: str, replay: Path, rate: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(LUA),
+            url,
+            "--",
+            str(replay),
+            PATH,
+            str(rate),
+            str(CONNECTIONS),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    text = out.stdout
+    total = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    duration = float(re.search(r"requests in ([\d.]+)s", text).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = int(bad.group(1)) if bad else 0
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {
+        "rate": (total - errors) / duration,
+        "errors": errors,
+        "total": total,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+    }
+
+
+def _serve(app: str, settings_dir: Path, port: int) -> list[str]:
+    tls = settings_dir / "tls"
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ssl-certfile",
+        str(tls / "server.pem"),
+        "--ssl-keyfile",
+        str(tls / "server.key"),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def _wait(url: str, ca: str, proc: subprocess.Popen[bytes], path: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            Collector(url, ca).request("GET", path)
+            return
+        except CollectorRefused:
+            return
+        except CollectorUnavailable:
+            time.sleep(0.2)
+    raise RuntimeError("server not ready")
+
+
+def run() -> list[Result]:
+    """Measure echo rate, ingest rate, and ingest p99 at 70% of the ingest rate."""
+    if not shutil.which("wrk") or not shutil.which("taskset"):
+        raise RuntimeError("the ingest benchmark needs wrk and taskset (apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "collector"
+        port = free_port()
+        settings, _ = init(data, "127.0.0.1", port, admin_password="bench-password-123")
+        agents = _enroll(settings.db_path, AGENTS)
+        ca = (data / "tls" / "ca.pem").read_text()
+        os.environ["CANH_DATA_DIR"] = str(data)
+        results: dict[str, dict[str, float]] = {}
+        rounds = max(2, 6000 * SECONDS // AGENTS)
+        replay = Path(tmp) / "replay.txt"
+
+        echo = _start(_serve("bench.echo_app:create_app", data, port), Path(tmp) / "echo.log")
+        try:
+            _wait(settings.url, ca, echo, "/nothing")
+            _requests(agents, rounds, 2, replay)
+            results["echo"] = _wrk(settings.url, replay, 0, SECONDS)
+        finally:
+            echo.terminate()
+            echo.wait()
+
+        col = _start(_serve("collector.app:app_from_env", data, port), Path(tmp) / "col.log")
+        try:
+            _wait(settings.url, ca, col, "/readyz")
+            _full_reports(Collector(settings.url, ca), agents)
+            _requests(agents, rounds, 2, replay)
+            results["ingest"] = _wrk(settings.url, replay, 0, SECONDS)
+            target = int(results["ingest"]["rate"] * 0.7)
+            _requests(agents, rounds, 2 + rounds, replay)
+            results["paced"] = _wrk(settings.url, replay, target, SECONDS)
+        finally:
+            col.terminate()
+            col.wait()
+    ingest, echo_r, paced = results["ingest"], results["echo"], results["paced"]
+    print(f"ingest {ingest}, echo {echo_r}, paced {paced}", file=sys.stderr)
+    return [
+        Result(
+            "signed delta reports/s, one worker",
+            round(ingest["rate"]),
+            "reports/s",
+            "bare FastAPI echo",
+            round(echo_r["rate"]),
+            "≥ 3000/s and ≥ 0.6× echo",
+            ingest["rate"] >= 3000 and ingest["rate"] >= 0.6 * echo_r["rate"],
+        ),
+        Result(
+            "ingest p99 at 70% load",
+            round(paced["p99_ms"], 1),
+            "ms",
+            None,
+            None,
+            "≤ 50 ms",
+            paced["p99_ms"] <= 50,
+        ),
+    ]
