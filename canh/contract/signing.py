@@ -85,7 +85,7 @@ def parse_headers(get: dict[str, str]) -> SignedHeaders:
 
 
 def verify(
-    public_key: bytes,
+    public_key: bytes | Ed25519PublicKey,
     headers: SignedHeaders,
     method: str,
     path: str,
@@ -101,8 +101,10 @@ def verify(
             f"request time is {int(headers.timestamp - current)} s from the collector's clock "
             f"(allowed ±{max_skew} s); fix the agent's time synchronisation",
         )
+    if isinstance(public_key, bytes):
+        public_key = Ed25519PublicKey.from_public_bytes(public_key)
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(
+        public_key.verify(
             headers.signature, payload(method, path, headers.timestamp, headers.seq, body)
         )
     except InvalidSignature as err:

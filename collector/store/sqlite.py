@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from collector.errors import ApiError
 from collector.passwords import hash_password, new_token, token_hash
 from collector.store.database import Readers, connect, open_database
@@ -29,7 +31,7 @@ class HostAuth:
 
     host_id: str
     unit_id: str
-    public_key: bytes
+    public_key: Ed25519PublicKey
     status: str
 
 
@@ -233,7 +235,8 @@ class Store:
         row = self.one("SELECT id, unit_id, public_key, status FROM hosts WHERE id = ?", (host_id,))
         if row is None:
             return None
-        auth = HostAuth(row["id"], row["unit_id"], bytes(row["public_key"]), row["status"])
+        key = Ed25519PublicKey.from_public_bytes(bytes(row["public_key"]))
+        auth = HostAuth(row["id"], row["unit_id"], key, row["status"])
         self._auth_cache[host_id] = auth
         return auth
 
