@@ -169,6 +169,55 @@ def cmd_user(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from collector.backup import BackupError, backup
+    from collector.settings import ConfigError, load_settings
+
+    try:
+        size = backup(load_settings(args.data_dir).db_path, args.dest)
+    except (BackupError, ConfigError) as err:
+        raise UserError(str(err)) from err
+    print(f"backup written: {args.dest} ({size} bytes)")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from collector.backup import BackupError, restore
+    from collector.settings import ConfigError, load_settings
+
+    try:
+        restore(args.src, load_settings(args.data_dir).db_path)
+    except (BackupError, ConfigError) as err:
+        raise UserError(str(err)) from err
+    print(f"restored {args.src}; start the collector again")
+    return EXIT_OK
+
+
+def cmd_cert(args: argparse.Namespace) -> int:
+    from collector.settings import ConfigError, load_settings
+    from collector.tls import (
+        CertificateError,
+        TlsFiles,
+        default_names,
+        import_cert,
+        issue_server_cert,
+    )
+
+    try:
+        settings = load_settings(args.data_dir)
+        files = TlsFiles(settings.path / "tls")
+        if args.action == "rotate":
+            issue_server_cert(files, args.name or default_names(settings.listen_host))
+        else:
+            if not (args.cert and args.key):
+                raise UserError("cert import needs --cert and --key")
+            import_cert(files, args.cert.read_bytes(), args.key.read_bytes())
+    except (ConfigError, CertificateError, OSError) as err:
+        raise UserError(str(err)) from err
+    print(f"server certificate replaced in {files.directory}; restart the collector to use it")
+    return EXIT_OK
+
+
 def cmd_not_yet(args: argparse.Namespace) -> int:
     print(
         f"canh {args.command_name}: not yet available in canh {__version__} "
@@ -439,11 +488,36 @@ def _add_collector(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p = _parser(
         csub,
         "backup",
-        "online backup of the database",
-        ["canh collector backup /backup/canh-$(date +%F).db"],
-        cmd_not_yet,
+        "online backup of the database (safe while the collector runs)",
+        ["canh collector backup /backup/canh-$(date +%F).db --data-dir /var/lib/canh"],
+        cmd_backup,
     )
-    p.set_defaults(command_name="collector backup")
+    p.add_argument("dest", type=Path, help="new file to write")
+    _data_dir(p, "/var/lib/canh")
+    p = _parser(
+        csub,
+        "restore",
+        "replace the database with a verified backup (stop the collector first)",
+        ["canh collector restore /backup/canh-2026-12-01.db --data-dir /var/lib/canh"],
+        cmd_restore,
+    )
+    p.add_argument("src", type=Path, help="backup file")
+    _data_dir(p, "/var/lib/canh")
+    p = _parser(
+        csub,
+        "cert",
+        "rotate the server certificate (agents pin the CA, so nothing breaks) or bring your own",
+        [
+            "canh collector cert rotate --name canh.syt.local --data-dir /var/lib/canh",
+            "canh collector cert import --cert srv.pem --key srv.key --data-dir /var/lib/canh",
+        ],
+        cmd_cert,
+    )
+    p.add_argument("action", choices=["rotate", "import"])
+    p.add_argument("--name", action="append", default=[], help="DNS name or IP (repeatable)")
+    p.add_argument("--cert", type=Path, help="PEM certificate chained to the collector's CA")
+    p.add_argument("--key", type=Path, help="its PEM private key")
+    _data_dir(p, "/var/lib/canh")
 
 
 def _add_agent(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,8 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from canh import __version__
-from collector.api import agents, auth, hosts, units
+from collector.api import admin, agents, auth, hosts, units
 from collector.errors import ApiError, StoreUnavailable
+from collector.maintenance import Maintenance
 from collector.metrics import make_registry
 from collector.services import Services, build_services
 from collector.settings import CollectorSettings
@@ -43,9 +44,17 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.store.start()
+        maintenance = Maintenance(
+            svc.store,
+            settings.maintenance_interval_seconds,
+            settings.event_retention_days,
+            settings.report_retention_days,
+        )
+        maintenance.start()
         try:
             yield
         finally:
+            maintenance.stop()
             svc.store.close()
 
     app = FastAPI(
@@ -61,7 +70,8 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, err: ApiError) -> JSONResponse:
-        return _error(err.status, err.reason, err.message)
+        headers = {"Retry-After": str(err.retry_after)} if err.retry_after else None
+        return _error(err.status, err.reason, err.message, headers)
 
     @app.exception_handler(StoreUnavailable)
     async def store_error(request: Request, err: StoreUnavailable) -> JSONResponse:
@@ -106,7 +116,14 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
                 return PlainTextResponse("metrics need the bearer token\n", status_code=401)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    for router in (agents.router, auth.router, units.router, hosts.router, web.router):
+    for router in (
+        agents.router,
+        auth.router,
+        units.router,
+        hosts.router,
+        admin.router,
+        web.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
     return app

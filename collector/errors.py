@@ -15,11 +15,14 @@ class CanhError(Exception):
 class ApiError(CanhError):
     """A request refused: HTTP status, a stable reason code, and a message saying what to do."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after
 
 
 class StoreUnavailable(CanhError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -33,7 +33,14 @@ class CollectorSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     silent_after_seconds: Annotated[int, msgspec.Meta(ge=60)] = 3 * 3600
     # Reports committed together by the single writer.
     batch_max: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 256
-    log_level: str = "info"
+    # Above this many waiting write jobs, ingest answers 429 with Retry-After (load shedding).
+    max_queue_depth: Annotated[int, msgspec.Meta(ge=10, le=1_000_000)] = 5000
+    # Change events and report receipts are kept this many days.
+    event_retention_days: Annotated[int, msgspec.Meta(ge=7, le=3650)] = 400
+    report_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 30
+    # Seconds between housekeeping runs (retention, WAL checkpoint).
+    maintenance_interval_seconds: Annotated[int, msgspec.Meta(ge=10, le=86400)] = 600
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def __post_init__(self) -> None:
         if self.metrics_token is not None and (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -135,3 +136,36 @@ def default_names(listen_host: str) -> list[str]:
     if listen_host in ("0.0.0.0", "::"):  # noqa: S104 - describing the bind, not binding
         names = [socket.getfqdn(), "localhost", "127.0.0.1"]
     return [n for n in names if n not in ("0.0.0.0", "::")]  # noqa: S104
+
+
+class CertificateError(ValueError):
+    """A certificate the collector cannot serve; the message says why."""
+
+
+def import_cert(files: TlsFiles, cert_pem: bytes, key_pem: bytes) -> None:
+    """Serve an operator's certificate. It must match its key and chain to the collector's CA,
+    because enrolled agents trust exactly that CA."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except ValueError as err:
+        raise CertificateError(f"not a PEM certificate and unencrypted PEM key: {err}") from err
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(
+        serialization.Encoding.PEM, public
+    ) != key.public_key().public_bytes(serialization.Encoding.PEM, public):
+        raise CertificateError("the certificate does not belong to this key")
+    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature) as err:
+        raise CertificateError(
+            "the certificate is not issued by the collector's CA; enrolled agents would refuse "
+            "it. Have your CA sign with the collector's CA key, or re-enroll agents with a new "
+            "bundle"
+        ) from err
+    now = dt.datetime.now(dt.UTC)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise CertificateError("the certificate is not valid now")
+    write_atomic(files.server_key, key_pem, 0o600)
+    write_atomic(files.server_cert, cert_pem, 0o644)

@@ -16,6 +16,12 @@ from canh.contract._types import Count, Days, Name, Port, Text, When
 OsFamily = Literal["windows", "linux", "macos"]
 Role = Literal["workstation", "server"]
 Tristate = bool | None
+# Windows lockout durations run to 99999 minutes, beyond ``Days``; -1 means "until an
+# administrator unlocks".
+Minutes = Annotated[float, msgspec.Meta(ge=-1, le=1_000_000)]
+# Why a field of an otherwise readable section is unknown, in words IT staff can act on.
+Notes = Annotated[list[Text], msgspec.Meta(max_length=32)]
+Names = Annotated[list[Name], msgspec.Meta(max_length=256)]
 
 
 class SystemFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -36,6 +42,8 @@ class SystemFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     role: Role | None = None
     role_source: Literal["declared", "os", "heuristic"] | None = None
     timezone: Name | None = None
+    os_edition: Name | None = None  # Windows EditionID (Professional, ServerStandard, ...)
+    installed_at: When | None = None  # OS install date (Windows InstallDate, Linux / birth)
 
 
 class Disk(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -61,6 +69,7 @@ class HardwareFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     cpu_threads: Count | None = None
     memory_bytes: Count | None = None
     disks: Annotated[list[Disk], msgspec.Meta(max_length=256)] = []
+    chassis: Literal["laptop", "desktop", "server", "virtual", "other"] | None = None
 
 
 class Address(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -123,43 +132,64 @@ class SoftwareFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Installed software."""
 
     packages: Annotated[list[Package], msgspec.Meta(max_length=50000)] = []
+    notes: Notes = []
 
 
 class AntivirusProduct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """One anti-malware product, normalised across Windows Security Center, Defender and Linux."""
+    """One anti-malware product, normalised across Windows Security Center, Defender and Linux.
+
+    ``enabled``: the engine is running and protecting (service running, Security Center state
+    "on"; Defender in passive mode is not enabled). ``signatures_up_to_date`` is the product's own
+    verdict, None when it gives none (then use ``signature_age_days``). ``licensed``: True for a
+    paid edition, False for a free one (BKAV Home, ClamAV), None when the product does not tell.
+    """
 
     product: Name
     vendor: Name | None = None
+    version: Name | None = None
+    edition: Name | None = None
     enabled: Tristate = None
     realtime: Tristate = None
     signatures_up_to_date: Tristate = None
     signature_age_days: Days | None = None
+    signatures_updated_at: When | None = None
     last_scan: When | None = None
+    removable_scan: Tristate = None
     licensed: Tristate = None
     source: Name  # securitycenter2 | defender | service | clamav | mdatp | process
+    note: Text | None = None
 
 
 class AntivirusFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Anti-malware products found on the host (empty list: none found)."""
 
     products: Annotated[list[AntivirusProduct], msgspec.Meta(max_length=64)] = []
+    notes: Notes = []
 
 
 class PatchFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Update status."""
+    """Update status.
+
+    Pending counts are as fresh as ``last_search_at`` (the agent never refreshes package lists or
+    the Windows Update catalogue itself); definition (signature) updates are not counted.
+    """
 
     last_install_at: When | None = None
+    last_search_at: When | None = None
     pending_total: Count | None = None
     pending_security: Count | None = None
+    oldest_pending_security_at: When | None = None  # release date of the oldest pending one
     reboot_required: Tristate = None
+    reboot_required_since: When | None = None
     os_eol_date: Name | None = None  # ISO date from the EOL table
     os_supported: Tristate = None
     os_licensed: Tristate = None  # Windows activation; None where it does not apply or is unknown
     source: Name | None = None
+    notes: Notes = []
 
 
 class Account(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A local account that can log in."""
+    """A local account that can log in (``uid`` is the SID on Windows)."""
 
     name: Name
     uid: Name | None = None
@@ -168,6 +198,10 @@ class Account(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     last_logon: When | None = None
     password_last_set: When | None = None
     password_never_expires: Tristate = None
+    password_max_age_days: Days | None = None  # 0: never expires
+    password_locked: Tristate = None  # Linux: "!" or "*" hash, key logins may still work
+    password_required: Tristate = None  # Windows PasswordRequired
+    password_scheme: Name | None = None  # yescrypt, sha512, md5, des, ... never the hash
     empty_password: Tristate = None
 
 
@@ -175,16 +209,24 @@ class AccountFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Local accounts, password and lockout policy (the effective policy where readable)."""
 
     users: Annotated[list[Account], msgspec.Meta(max_length=4096)] = []
+    admin_members: Names = []  # Administrators (S-1-5-32-544) or sudo/wheel/admin, UID 0
+    console_user: Name | None = None
     password_min_length: Count | None = None
+    password_min_classes: Count | None = None  # Windows complexity = 3 of 5
     password_complexity: Tristate = None
-    password_max_age_days: Days | None = None
+    password_max_age_days: Days | None = None  # 0: passwords never expire
     password_history: Count | None = None
+    password_hash_method: Name | None = None  # Linux login.defs ENCRYPT_METHOD
+    password_reversible_encryption: Tristate = None  # Windows ClearTextPassword
+    lm_hash_disabled: Tristate = None  # Windows NoLMHash
     lockout_threshold: Count | None = None  # 0 means never lock
-    lockout_duration_minutes: Days | None = None
+    lockout_duration_minutes: Minutes | None = None  # -1: until an administrator unlocks
+    lockout_window_minutes: Minutes | None = None
     guest_enabled: Tristate = None
     builtin_admin_enabled: Tristate = None
-    sudo_nopasswd: Annotated[list[Name], msgspec.Meta(max_length=256)] = []
+    sudo_nopasswd: Names = []
     policy_source: Name | None = None
+    notes: Notes = []
 
 
 class FirewallProfile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -195,11 +237,20 @@ class FirewallProfile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     default_inbound: Literal["allow", "block"] | None = None
 
 
+class FirewallProduct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A third-party firewall registered with Windows Security Center."""
+
+    name: Name
+    enabled: Tristate = None
+
+
 class FirewallFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Host firewall."""
 
     tool: Name | None = None  # windows-firewall | nftables | iptables | ufw | firewalld
     profiles: Annotated[list[FirewallProfile], msgspec.Meta(max_length=16)] = []
+    products: Annotated[list[FirewallProduct], msgspec.Meta(max_length=16)] = []
+    notes: Notes = []
 
 
 class RemoteAccessFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -207,40 +258,72 @@ class RemoteAccessFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 
     rdp_enabled: Tristate = None
     rdp_nla: Tristate = None
+    rdp_idle_timeout_seconds: Count | None = None  # 0: no limit
     ssh_running: Tristate = None
     ssh_permit_root_login: Name | None = None
     ssh_password_auth: Tristate = None
     ssh_max_auth_tries: Count | None = None
+    ssh_client_alive_seconds: Count | None = None  # interval x count max; 0: off
+    ssh_channel_timeout_seconds: Count | None = None  # session channels; 0: none
+    ssh_authentication_methods: Name | None = None
+    ssh_mfa_modules: Names = []  # OTP/U2F PAM modules in /etc/pam.d/sshd
+    ssh_listen: Names = []
+    ssh_ciphers: Names = []
+    ssh_macs: Names = []
+    ssh_kex: Names = []
     smb1_enabled: Tristate = None
     autorun_disabled: Tristate = None
     autologon_enabled: Tristate = None
+    notes: Notes = []
+
+
+class AuditSetting(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One Windows advanced audit subcategory; ``guid`` identifies it in every language."""
+
+    subcategory: Name
+    guid: Name | None = None
+    success: bool = False
+    failure: bool = False
 
 
 class LoggingFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Security logging and time synchronisation."""
+    """Security logging and time synchronisation.
+
+    ``oldest_event_at`` is the oldest event the host still holds (Windows Security log, Linux
+    journal or rotated auth/secure/syslog files): its age is the real retention.
+    """
 
     audit_enabled: Tristate = None
+    audit_policy: Annotated[list[AuditSetting], msgspec.Meta(max_length=128)] = []
+    audit_watched_paths: Names = []  # Linux auditctl -w paths
     security_log_max_bytes: Count | None = None
     oldest_event_at: When | None = None
     persistent: Tristate = None
     forwarding: Tristate = None
+    forwarding_targets: Names = []
     time_sync_enabled: Tristate = None
     time_synchronized: Tristate = None
     time_source: Name | None = None
+    last_time_sync_at: When | None = None
+    notes: Notes = []
 
 
 class Volume(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A volume and its encryption."""
+    """A volume and its encryption (BitLocker counts only with protection on, not suspended)."""
 
     name: Name
+    mountpoint: Name | None = None
     encrypted: Tristate = None
     method: Name | None = None
     system: bool = False
 
 
 class EndpointFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Screen lock and disk encryption."""
+    """Screen lock and disk encryption; screen lock applies only where ``desktop`` is True."""
 
+    desktop: Tristate = None
     screen_lock_timeout_seconds: Count | None = None
     screen_lock_enabled: Tristate = None
+    shell_timeout_seconds: Count | None = None  # Linux readonly TMOUT for shell sessions
     volumes: Annotated[list[Volume], msgspec.Meta(max_length=256)] = []
+    notes: Notes = []

@@ -74,6 +74,9 @@ async def enroll(request: Request, svc: ServicesDep) -> Response:
 async def ingest(request: Request, svc: ServicesDep) -> Response:
     """Verify, validate and commit one report; answer only after it is committed."""
     started = time.perf_counter()
+    if svc.store.writer.depth() > svc.settings.max_queue_depth:
+        svc.stats.reject("overloaded")
+        raise ApiError(429, "overloaded", "collector is busy; retry later", retry_after=5)
     try:
         body = await read_body(request, svc.settings.max_report_bytes)
         try:

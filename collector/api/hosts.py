@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from collector.api.deps import ServicesDep, User, UserDep, require_unit, visible_units
 from collector.errors import ApiError
@@ -74,3 +75,41 @@ def host_events(svc: ServicesDep, user: UserDep, host_id: str) -> list[dict[str,
     """Section changes, newest first."""
     _host_for(svc, user, host_id)
     return [{**r, "detail": json.loads(r["detail"])} for r in svc.store.events(host_id)]
+
+
+class ReenrollAllow(BaseModel):
+    """How long a reinstalled machine may take this host back."""
+
+    hours: Annotated[int, Field(ge=1, le=24 * 14)] = 24
+
+
+@router.post("/{host_id}/revoke", summary="Revoke a host's key (kept in history)", status_code=204)
+def revoke_host(svc: ServicesDep, user: UserDep, host_id: str) -> None:
+    """Its reports are refused from now on."""
+    row = _host_for(svc, user, host_id)
+    require_unit(svc, user, row["unit_id"], write=True)
+    svc.store.set_host_status(host_id, "revoked", user.username)
+
+
+@router.post(
+    "/{host_id}/decommission",
+    summary="Decommission a host (kept in history, not scored)",
+    status_code=204,
+)
+def decommission_host(svc: ServicesDep, user: UserDep, host_id: str) -> None:
+    """The host leaves the scores; its history stays."""
+    row = _host_for(svc, user, host_id)
+    require_unit(svc, user, row["unit_id"], write=True)
+    svc.store.set_host_status(host_id, "decommissioned", user.username)
+
+
+@router.post(
+    "/{host_id}/allow-reenroll",
+    summary="Allow a reinstalled machine to keep this host's history",
+    status_code=204,
+)
+def allow_reenroll(svc: ServicesDep, user: UserDep, host_id: str, body: ReenrollAllow) -> None:
+    """The next enrollment with the same hardware identity in the unit reuses this host."""
+    row = _host_for(svc, user, host_id)
+    require_unit(svc, user, row["unit_id"], write=True)
+    svc.store.allow_reenroll(host_id, body.hours, user.username)

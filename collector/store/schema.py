@@ -123,6 +123,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             detail TEXT NOT NULL DEFAULT '{}'
         )""",
     ),
+    # 2: re-enrollment of reinstalled machines (allowed per host by an administrator, for a
+    # limited time) and an index for event retention
+    (
+        "ALTER TABLE hosts ADD COLUMN reenroll_until REAL NOT NULL DEFAULT 0",
+        "CREATE INDEX hosts_hardware ON hosts(unit_id, hardware_id)",
+        "CREATE INDEX events_at ON events(at)",
+        "CREATE INDEX reports_received ON reports(received_at)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -122,6 +122,40 @@ class Store:
 
         return self.writer.call(job)
 
+    def update_unit(self, unit_id: str, changes: dict[str, Any], actor: str) -> None:
+        """Change a unit's settings (keys already validated by the API)."""
+        allowed = {"name", "pack", "level", "subnets", "contacts", "report_deadline", "parent_id"}
+        if not changes or not set(changes) <= allowed:
+            raise ApiError(422, "invalid_request", f"changeable: {', '.join(sorted(allowed))}")
+        values = {k: json.dumps(v) if isinstance(v, list) else v for k, v in changes.items()}
+        audit = self.audit_job(actor, "unit.update", unit_id, changes)
+
+        def job(conn: sqlite3.Connection) -> None:
+            if "parent_id" in values and values["parent_id"] is not None:
+                ancestors = [
+                    r[0]
+                    for r in conn.execute(
+                        "WITH RECURSIVE a(id, parent) AS (SELECT id, parent_id FROM units "
+                        "WHERE id = ? UNION SELECT u.id, u.parent_id FROM units u JOIN a "
+                        "ON u.id = a.parent) SELECT id FROM a",
+                        (values["parent_id"],),
+                    )
+                ]
+                if not ancestors:
+                    raise ApiError(404, "unknown_parent", "parent unit does not exist")
+                if unit_id in ancestors:
+                    raise ApiError(422, "cycle", "a unit cannot move under its own subtree")
+            assignments = ", ".join(f"{key} = ?" for key in values)
+            cursor = conn.execute(
+                f"UPDATE units SET {assignments} WHERE id = ?",  # noqa: S608 - keys are from the allowed set
+                [*values.values(), unit_id],
+            )
+            if cursor.rowcount == 0:
+                raise ApiError(404, "not_found", f"no unit {unit_id}")
+            audit(conn)
+
+        self.writer.call(job)
+
     def units(self) -> list[Row]:
         """Every unit."""
         return self.query("SELECT * FROM units ORDER BY name")
@@ -163,6 +197,31 @@ class Store:
         self.writer.call(job)
         return token_id, token, expires
 
+    def tokens(self, unit_ids: list[str]) -> list[Row]:
+        """Enrollment tokens of the units (never the token itself)."""
+        marks = ",".join("?" * len(unit_ids))
+        return self.query(
+            f"SELECT id, unit_id, expires_at, uses_left, revoked, created_by, created_at "  # noqa: S608 - placeholders only
+            f"FROM enroll_tokens WHERE unit_id IN ({marks}) ORDER BY created_at DESC",
+            unit_ids,
+        )
+
+    def revoke_token(self, token_id: str, actor: str) -> None:
+        """Make a token unusable."""
+        audit = self.audit_job(actor, "token.revoke", token_id)
+
+        def job(conn: sqlite3.Connection) -> None:
+            if (
+                conn.execute(
+                    "UPDATE enroll_tokens SET revoked = 1 WHERE id = ?", (token_id,)
+                ).rowcount
+                == 0
+            ):
+                raise ApiError(404, "not_found", f"no token {token_id}")
+            audit(conn)
+
+        self.writer.call(job)
+
     def enroll_job(
         self,
         token: str,
@@ -198,31 +257,45 @@ class Store:
             conn.execute(
                 "UPDATE enroll_tokens SET uses_left = uses_left - 1 WHERE id = ?", (row[0],)
             )
-            host_id = _new_id("h")
-            conn.execute(
-                "INSERT INTO hosts (id, unit_id, hostname, os_family, source, public_key, "
-                "hardware_id, enrolled_at) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    host_id,
-                    row[1],
-                    hostname,
-                    os_family,
-                    source,
-                    public_key,
-                    hardware_id,
-                    time.time(),
-                ),
+            now = time.time()
+            previous = (
+                conn.execute(
+                    "SELECT id FROM hosts WHERE unit_id = ? AND hardware_id = ? AND "
+                    "reenroll_until > ? ORDER BY enrolled_at DESC LIMIT 1",
+                    (row[1], hardware_id, now),
+                ).fetchone()
+                if hardware_id
+                else None
             )
+            if previous is not None:
+                # A reinstalled machine an administrator allowed back: same host, new key.
+                host_id = previous[0]
+                conn.execute(
+                    "UPDATE hosts SET public_key = ?, hostname = ?, status = 'active', "
+                    "last_seq = 0, reenroll_until = 0 WHERE id = ?",
+                    (public_key, hostname, host_id),
+                )
+                conn.execute("DELETE FROM reports WHERE host_id = ?", (host_id,))
+                action = "host.reenroll"
+            else:
+                host_id = _new_id("h")
+                conn.execute(
+                    "INSERT INTO hosts (id, unit_id, hostname, os_family, source, public_key, "
+                    "hardware_id, enrolled_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (host_id, row[1], hostname, os_family, source, public_key, hardware_id, now),
+                )
+                action = "host.enroll"
             conn.execute(
                 "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
                 (
-                    time.time(),
+                    now,
                     f"token:{row[0]}",
-                    "host.enroll",
+                    action,
                     host_id,
                     json.dumps({"hostname": hostname, "unit": row[1]}),
                 ),
             )
+            self._auth_cache.pop(host_id, None)
             return host_id, row[1], row[5]
 
         return job
@@ -239,6 +312,23 @@ class Store:
         auth = HostAuth(row["id"], row["unit_id"], key, row["status"])
         self._auth_cache[host_id] = auth
         return auth
+
+    def allow_reenroll(self, host_id: str, hours: int, actor: str) -> None:
+        """Let a reinstalled machine with the same hardware identity take this host back."""
+        audit = self.audit_job(actor, "host.allow_reenroll", host_id, {"hours": hours})
+
+        def job(conn: sqlite3.Connection) -> None:
+            if (
+                conn.execute(
+                    "UPDATE hosts SET reenroll_until = ? WHERE id = ?",
+                    (time.time() + hours * 3600, host_id),
+                ).rowcount
+                == 0
+            ):
+                raise ApiError(404, "not_found", f"no host {host_id}")
+            audit(conn)
+
+        self.writer.call(job)
 
     def set_host_status(self, host_id: str, status: str, actor: str) -> None:
         """Revoke or decommission a host (kept in history)."""
@@ -344,6 +434,20 @@ class Store:
             return user_id
 
         return self.writer.call(job)
+
+    def users(self) -> list[Row]:
+        """Every user (without password hashes)."""
+        return self.query(
+            "SELECT id, username, role, unit_id, locked_until, created_at "
+            "FROM users ORDER BY username"
+        )
+
+    def audit_log(self, limit: int, offset: int) -> list[Row]:
+        """Administrative actions, newest first."""
+        return self.query(
+            "SELECT at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
 
     def user_by_name(self, username: str) -> Row | None:
         """A user row by login name."""

@@ -31,6 +31,7 @@ log = logging.getLogger("canh.collector.writer")
 class _Item:
     job: Job
     future: Future[Any] = field(default_factory=Future)
+    raw: bool = False  # run outside any transaction (checkpoints)
 
 
 class Writer:
@@ -84,6 +85,14 @@ class Writer:
         """Queue a job and wait for its commit (for synchronous callers)."""
         return self.submit(job).result(timeout=timeout)
 
+    def checkpoint(self) -> tuple[int, int]:
+        """Checkpoint the WAL into the database and truncate it; returns (log, checkpointed)
+        frames."""
+        item = _Item(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(), raw=True)
+        self._queue.put(item)
+        _busy, frames, done = item.future.result(timeout=120)
+        return int(frames), int(done)
+
     def _loop(self) -> None:
         conn = self._connect()
         try:
@@ -93,7 +102,7 @@ class Writer:
                     return
                 batch = [first]
                 stop = False
-                while len(batch) < self._batch_max:
+                while len(batch) < self._batch_max and not batch[-1].raw:
                     try:
                         item = self._queue.get_nowait()
                     except queue.Empty:
@@ -102,11 +111,22 @@ class Writer:
                         stop = True
                         break
                     batch.append(item)
-                self._run_batch(conn, batch)
+                raw = batch.pop() if batch[-1].raw else None
+                if batch:
+                    self._run_batch(conn, batch)
+                if raw is not None:
+                    self._run_raw(conn, raw)
                 if stop:
                     return
         finally:
             conn.close()
+
+    @staticmethod
+    def _run_raw(conn: sqlite3.Connection, item: _Item) -> None:
+        try:
+            item.future.set_result(item.job(conn))
+        except Exception as err:  # noqa: BLE001 - handed to the caller
+            item.future.set_exception(err)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
         started = time.perf_counter()

@@ -1,0 +1,1 @@
+"""Agentless inventory: network discovery (scapy) and SSH collection (paramiko)."""

@@ -1,0 +1,95 @@
+"""Operations: migrations from every earlier version, backup and restore, retention, WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from collector.backup import BackupError, backup, restore, verify
+from collector.maintenance import Maintenance
+from collector.store import Store
+from collector.store.database import connect
+from collector.store.schema import LATEST, MIGRATIONS, current_version, migrate
+from tests.collector.conftest import World
+
+
+@pytest.mark.parametrize("start", range(1, LATEST + 1))
+def test_migrate_from_every_version(tmp_path: Path, start: int) -> None:
+    """A database built at any earlier version migrates to the newest with its data intact."""
+    conn = connect(tmp_path / "db.sqlite")
+    migrate(conn, target=start)
+    conn.execute("INSERT INTO units (id, name, created_at) VALUES ('u1', 'Sở Y tế', 0)")
+    conn.execute("INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, enrolled_at) "
+                 "VALUES ('h1', 'u1', 'pc', 'linux', x'00', 0)")
+    assert migrate(conn) == LATEST == len(MIGRATIONS)
+    assert conn.execute("SELECT name FROM units").fetchone()[0] == "Sở Y tế"
+    assert conn.execute("SELECT reenroll_until FROM hosts").fetchone()[0] == 0
+    conn.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A database from a newer canh is not touched."""
+    conn = connect(tmp_path / "db.sqlite")
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    with pytest.raises(RuntimeError, match="upgrade canh"):
+        migrate(conn)
+
+
+def test_backup_while_writing_and_restore(world: World, tmp_path: Path) -> None:
+    """An online backup is consistent; restore brings it back and refuses bad files."""
+    store = world.svc.store
+    dest = tmp_path / "b.db"
+    assert backup(store.path, dest) > 0
+    assert verify(dest) == LATEST
+    with pytest.raises(BackupError, match="exists"):
+        backup(store.path, dest)
+    store.create_unit("Sau sao lưu", None, "vn-2026", 2, "test", unit_id="after")
+    restored = tmp_path / "restored.db"
+    restored.write_bytes(b"")
+    restore(dest, restored)
+    conn = sqlite3.connect(restored)
+    units = {row[0] for row in conn.execute("SELECT id FROM units")}
+    conn.close()
+    assert "bvdk" in units and "after" not in units
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(BackupError):
+        restore(garbage, restored)
+
+
+def test_retention_and_checkpoint(tmp_path: Path) -> None:
+    """Old events go; the newest report receipt per host stays; the WAL is truncated."""
+    store = Store(tmp_path / "db.sqlite")
+    store.start()
+    try:
+        old = time.time() - 500 * 86400
+
+        def seed(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO units (id, name, created_at) VALUES ('u', 'u', 0)")
+            conn.execute("INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, "
+                         "enrolled_at, last_seq) VALUES ('h', 'u', 'pc', 'linux', x'00', 0, 2)")
+            conn.executemany("INSERT INTO events (host_id, at, section, kind) VALUES (?,?,?,?)",
+                             [("h", old, "ports", "changed"), ("h", time.time(), "ports", "x")])
+            conn.executemany("INSERT INTO reports (host_id, seq, body_sha256, signed_at, "
+                             "received_at, kind) VALUES ('h', ?, 'x', 0, ?, 'full')",
+                             [(1, old), (2, old)])
+        store.writer.call(seed)
+        maintenance = Maintenance(store, 3600, event_days=400, report_days=30)
+        assert maintenance.run_once() == (1, 1)
+        assert [r["seq"] for r in store.query("SELECT seq FROM reports")] == [2]
+        wal = Path(f"{tmp_path / 'db.sqlite'}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+    finally:
+        store.close()
+
+
+def test_schema_version_recorded(tmp_path: Path) -> None:
+    """A new store is at the newest schema."""
+    store = Store(tmp_path / "db.sqlite")
+    conn = sqlite3.connect(tmp_path / "db.sqlite")
+    assert current_version(conn) == LATEST
+    conn.close()
+    store.close()
