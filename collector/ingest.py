@@ -22,6 +22,7 @@ from typing import Any
 
 from canh.contract import IngestResponse, Report, ReportInvalid, decode, encode, signing
 from canh.contract.signing import SignatureRejected
+from collector.changes import diff
 from collector.errors import ApiError
 from collector.evaluate import Knowledge, evaluate_host_row
 from collector.store import Store
@@ -40,11 +41,28 @@ class IngestStats:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
 
 
-@dataclass(slots=True)
-class PendingUnits:
-    """Units whose score must be recomputed after the current batch."""
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One section of one host changed (kind: first, changed, error)."""
 
-    ids: set[str] = field(default_factory=set)
+    host_id: str
+    section: str
+    kind: str
+    detail: dict[str, Any]
+
+
+@dataclass(slots=True)
+class BatchChanges:
+    """What the current batch changed; the after-batch hooks (scores, alerts) consume it."""
+
+    units: set[str] = field(default_factory=set)
+    hosts: set[str] = field(default_factory=set)
+    changes: list[Change] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.units.clear()
+        self.hosts.clear()
+        self.changes.clear()
 
 
 def authenticate(
@@ -63,7 +81,7 @@ def authenticate(
 
 def ingest_job(
     knowledge: Knowledge,
-    pending: PendingUnits,
+    pending: BatchChanges,
     signed: signing.SignedHeaders,
     body_sha256: str,
     report: Report,
@@ -91,7 +109,7 @@ def ingest_job(
             "kind) VALUES (?,?,?,?,?,?)",
             (host_id, report.seq, body_sha256, signed.timestamp, now, report.kind),
         )
-        full_requested, changed = _store_sections(conn, host_id, report, now)
+        full_requested, changes = _store_sections(conn, host_id, report, now)
         role = None
         system = report.sections.system
         if system is not None and system.data is not None:
@@ -100,8 +118,10 @@ def ingest_job(
             "UPDATE hosts SET last_seen = ?, last_seq = ?, role = COALESCE(?, role) WHERE id = ?",
             (now, report.seq, role, host_id),
         )
-        if changed:
-            pending.ids.add(evaluate_host_row(conn, knowledge, host_id))
+        if changes:
+            pending.units.add(evaluate_host_row(conn, knowledge, host_id))
+            pending.hosts.add(host_id)
+            pending.changes.extend(changes)
         return IngestResponse(seq=report.seq, full_requested=full_requested)
 
     return job
@@ -109,52 +129,52 @@ def ingest_job(
 
 def _store_sections(
     conn: sqlite3.Connection, host_id: str, report: Report, now: float
-) -> tuple[bool, bool]:
-    """Upsert each section's latest envelope and record changes as events.
+) -> tuple[bool, list[Change]]:
+    """Upsert each section's latest envelope and record what changed as events.
 
-    Returns (full_requested, anything_changed)."""
+    Returns (full_requested, changes)."""
     stored = {
-        row[0]: (row[1], row[2])
+        row[0]: (row[1], row[2], row[3])
         for row in conn.execute(
-            "SELECT section, status, hash FROM facts WHERE host_id = ?", (host_id,)
+            "SELECT section, status, hash, data FROM facts WHERE host_id = ?", (host_id,)
         )
     }
     full_requested = False
-    changed = False
+    changes: list[Change] = []
     for name, section in report.present().items():
         previous = stored.get(name)
-        collected = section.collected_at.isoformat()
         if section.status == "unchanged":
             if previous is None or previous[1] != section.hash:
                 full_requested = True  # we do not hold what the agent thinks we hold
             continue
-        if (
-            previous is not None
-            and previous == (section.status, section.hash)
-            and section.status == "ok"
-        ):
+        if previous is not None and previous[:2] == (section.status, section.hash):
             continue
         data = encode(section.data) if section.data is not None else None
         conn.execute(
             "INSERT OR REPLACE INTO facts (host_id, section, status, hash, data, error, "
             "collected_at) VALUES (?,?,?,?,?,?,?)",
-            (host_id, name, section.status, section.hash, data, section.error, collected),
-        )
-        kind = (
-            "error" if section.status == "error" else ("first" if previous is None else "changed")
-        )
-        conn.execute(
-            "INSERT INTO events (host_id, at, section, kind, detail) VALUES (?,?,?,?,?)",
             (
                 host_id,
-                now,
                 name,
-                kind,
-                encode({"error": section.error} if section.error else {}).decode(),
+                section.status,
+                section.hash,
+                data,
+                section.error,
+                section.collected_at.isoformat(),
             ),
         )
-        changed = True
-    return full_requested, changed
+        if section.status == "error":
+            kind, detail = "error", {"error": section.error}
+        elif previous is None:
+            kind, detail = "first", {}
+        else:
+            kind, detail = "changed", diff(name, previous[2], data)
+        conn.execute(
+            "INSERT INTO events (host_id, at, section, kind, detail) VALUES (?,?,?,?,?)",
+            (host_id, now, name, kind, encode(detail).decode()),
+        )
+        changes.append(Change(host_id, name, kind, detail))
+    return full_requested, changes
 
 
 def decode_report(body: bytes, signed: signing.SignedHeaders) -> tuple[Report, str]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collector.evaluate import Knowledge, ancestors, score_unit_row
-from collector.ingest import IngestStats, PendingUnits
+from collector.ingest import BatchChanges, IngestStats
 from collector.settings import CollectorSettings
 from collector.store import Store
 from collector.tls import TlsFiles
+
+AfterBatch = Callable[[sqlite3.Connection, BatchChanges], None]
 
 
 @dataclass
@@ -21,25 +24,45 @@ class Services:
     knowledge: Knowledge
     ca_pem: str = ""
     stats: IngestStats = field(default_factory=IngestStats)
-    pending: PendingUnits = field(default_factory=PendingUnits)
+    pending: BatchChanges = field(default_factory=BatchChanges)
+    # Run inside the writer after every batch, in order, with what the batch changed.
+    after_batch: list[AfterBatch] = field(default_factory=list)
+
+
+def rescore(knowledge: Knowledge) -> AfterBatch:
+    """The after-batch hook that rescored every unit (and its ancestors) a batch touched."""
+
+    def hook(conn: sqlite3.Connection, changes: BatchChanges) -> None:
+        units: set[str] = set()
+        for unit_id in changes.units:
+            units.update(ancestors(conn, unit_id))
+        for unit_id in units:
+            score_unit_row(conn, knowledge, unit_id)
+
+    return hook
 
 
 def build_services(settings: CollectorSettings) -> Services:
-    """Open the store and load the knowledge; the writer rescored dirty units after each batch."""
+    """Open the store and load the knowledge; after each batch the hooks run in order."""
     knowledge = Knowledge()
     knowledge.validate()
-    pending = PendingUnits()
+    pending = BatchChanges()
+    hooks: list[AfterBatch] = [rescore(knowledge)]
 
     def after_batch(conn: sqlite3.Connection) -> None:
-        units: set[str] = set()
-        for unit_id in pending.ids:
-            units.update(ancestors(conn, unit_id))
-        pending.ids.clear()
-        for unit_id in units:
-            score_unit_row(conn, knowledge, unit_id)
+        try:
+            for hook in hooks:
+                hook(conn, pending)
+        finally:
+            pending.clear()
 
     store = Store(settings.db_path, settings.batch_max, after_batch)
     ca_pem = TlsFiles(settings.path / "tls").ca_cert.read_text()
     return Services(
-        settings=settings, store=store, knowledge=knowledge, pending=pending, ca_pem=ca_pem
+        settings=settings,
+        store=store,
+        knowledge=knowledge,
+        pending=pending,
+        ca_pem=ca_pem,
+        after_batch=hooks,
     )

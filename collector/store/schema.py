@@ -131,6 +131,102 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX events_at ON events(at)",
         "CREATE INDEX reports_received ON reports(received_at)",
     ),
+    # 3: declarations (class D evidence) and waivers; incidents, their history and the delivery
+    # outbox; devices found by discovery; KPIs with each day's unit score
+    (
+        """CREATE TABLE declarations (
+            id TEXT PRIMARY KEY,
+            unit_id TEXT NOT NULL REFERENCES units(id),
+            requirement_id TEXT NOT NULL,
+            doc_number TEXT NOT NULL,
+            doc_date TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            valid_until TEXT,
+            file_name TEXT,
+            file_sha256 TEXT,
+            file_size INTEGER,
+            note TEXT NOT NULL DEFAULT '',
+            revoked INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX declarations_unit ON declarations(unit_id, requirement_id)",
+        """CREATE TABLE waivers (
+            id TEXT PRIMARY KEY,
+            unit_id TEXT NOT NULL REFERENCES units(id),
+            requirement_id TEXT,
+            check_id TEXT,
+            host_id TEXT REFERENCES hosts(id),
+            reason TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            CHECK (requirement_id IS NOT NULL OR check_id IS NOT NULL)
+        )""",
+        "CREATE INDEX waivers_unit ON waivers(unit_id)",
+        """CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            unit_id TEXT NOT NULL REFERENCES units(id),
+            host_id TEXT REFERENCES hosts(id),
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'acknowledged', 'resolved')),
+            requirement_id TEXT,
+            detail TEXT NOT NULL DEFAULT '{}',
+            serious INTEGER NOT NULL DEFAULT 0,
+            opened_at REAL NOT NULL,
+            acknowledged_at REAL,
+            acknowledged_by TEXT,
+            resolved_at REAL,
+            notice_due_at REAL,
+            report_due_at REAL
+        )""",
+        # No duplicate while open: one live incident per fingerprint.
+        "CREATE UNIQUE INDEX incidents_live ON incidents(fingerprint) WHERE status != 'resolved'",
+        "CREATE INDEX incidents_unit ON incidents(unit_id, status)",
+        """CREATE TABLE incident_events (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            at REAL NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        )""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER REFERENCES incidents(id),
+            channel TEXT NOT NULL,
+            target TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            dedup_key TEXT NOT NULL UNIQUE,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            delivered_at REAL,
+            last_error TEXT
+        )""",
+        "CREATE INDEX outbox_due ON outbox(delivered_at, next_attempt_at)",
+        """CREATE TABLE devices (
+            id INTEGER PRIMARY KEY,
+            unit_id TEXT NOT NULL REFERENCES units(id),
+            ip TEXT NOT NULL,
+            mac TEXT,
+            vendor TEXT,
+            hostname TEXT,
+            type_guess TEXT,
+            host_id TEXT REFERENCES hosts(id),
+            open_ports TEXT NOT NULL DEFAULT '[]',
+            observation TEXT NOT NULL DEFAULT '{}',
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            UNIQUE (unit_id, ip, mac)
+        )""",
+        "CREATE INDEX devices_unit ON devices(unit_id, last_seen)",
+        "ALTER TABLE unit_scores ADD COLUMN kpis TEXT NOT NULL DEFAULT '{}'",
+    ),
 )
 
 LATEST = len(MIGRATIONS)
