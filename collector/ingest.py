@@ -133,10 +133,11 @@ def _store_sections(
     """Upsert each section's latest envelope and record what changed as events.
 
     Returns (full_requested, changes)."""
+    # Hashes only: the (possibly large) stored data is read just for sections that changed.
     stored = {
-        row[0]: (row[1], row[2], row[3])
+        row[0]: (row[1], row[2])
         for row in conn.execute(
-            "SELECT section, status, hash, data FROM facts WHERE host_id = ?", (host_id,)
+            "SELECT section, status, hash FROM facts WHERE host_id = ?", (host_id,)
         )
     }
     full_requested = False
@@ -147,8 +148,9 @@ def _store_sections(
             if previous is None or previous[1] != section.hash:
                 full_requested = True  # we do not hold what the agent thinks we hold
             continue
-        if previous is not None and previous[:2] == (section.status, section.hash):
+        if previous is not None and previous == (section.status, section.hash):
             continue
+        old_data = _stored_data(conn, host_id, name) if previous is not None else None
         data = encode(section.data) if section.data is not None else None
         conn.execute(
             "INSERT OR REPLACE INTO facts (host_id, section, status, hash, data, error, "
@@ -168,13 +170,20 @@ def _store_sections(
         elif previous is None:
             kind, detail = "first", {}
         else:
-            kind, detail = "changed", diff(name, previous[2], data)
+            kind, detail = "changed", diff(name, old_data, data)
         conn.execute(
             "INSERT INTO events (host_id, at, section, kind, detail) VALUES (?,?,?,?,?)",
             (host_id, now, name, kind, encode(detail).decode()),
         )
         changes.append(Change(host_id, name, kind, detail))
     return full_requested, changes
+
+
+def _stored_data(conn: sqlite3.Connection, host_id: str, section: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT data FROM facts WHERE host_id = ? AND section = ?", (host_id, section)
+    ).fetchone()
+    return row[0] if row else None
 
 
 def decode_report(body: bytes, signed: signing.SignedHeaders) -> tuple[Report, str]:

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from canh.atomicfile import write_atomic
+from collector.logs import configure as configure_logging
 from collector.settings import CONFIG_NAME, CollectorSettings, dump_settings, load_settings
 from collector.store import Store
 from collector.tls import TlsFiles, create_ca, default_names, issue_server_cert
@@ -60,8 +61,10 @@ def serve(settings: CollectorSettings) -> None:
 
     from collector.app import create_app
 
+    configure_logging(settings.log_level)
     files = TlsFiles(settings.path / "tls")
     app = create_app(settings)
+    log.info("collector starting", extra={"url": settings.url, "db": str(settings.db_path)})
     uvicorn.run(
         app,
         host=settings.listen_host,
@@ -69,6 +72,7 @@ def serve(settings: CollectorSettings) -> None:
         ssl_certfile=str(files.server_cert),
         ssl_keyfile=str(files.server_key),
         log_level=settings.log_level,
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
         limit_concurrency=2048,

@@ -17,7 +17,7 @@ from agent.gather import gather
 from agent.host import LocalHost
 from agent.state import StateStore
 from canh.contract import encode, signing
-from tests.support import RunningCollector, start_collector
+from tests.support import ADMIN_PASSWORD, RunningCollector, start_collector
 
 pytestmark = pytest.mark.slow
 
@@ -157,3 +157,15 @@ def test_metrics_expose_unit_score(
     text = collector.client().request("GET", "/metrics").body.decode()
     assert f'canh_unit_score_ratio{{unit="{unit_id}"}}' in text
     assert "canh_ingest_rejected_total" in text
+
+
+def test_logs_are_json_and_hold_no_secrets(collector: RunningCollector,
+                                           enrolled: tuple[str, Path, str]) -> None:
+    """The collector's log is JSON lines and never contains a password or token."""
+    collector.status_of("POST", "/api/v1/auth/login",
+                        json.dumps({"username": "admin", "password": "wrong-guess-123"}).encode())
+    lines = [line for line in collector.log.read_text().splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["level"] for line in lines)
+    text = collector.log.read_text()
+    assert ADMIN_PASSWORD not in text and "wrong-guess-123" not in text
+    assert collector.token not in text
