@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the test suite starts for real (see docs/TESTING.md).
 APT_TEST := iproute2 make
 
-.PHONY: demo test lint check bench schema deps-test clean
+.PHONY: demo test lint check bench schema docs deps-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: $(VENV)/.installed  ## run every benchmark; writes bench/results.json and
 schema: $(VENV)/.installed  ## regenerate docs/report.schema.json from the contract
 	$(BIN)/python -c "import json; from canh.contract.report import json_schema; \
 	open('docs/report.schema.json', 'w').write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + '\n')"
+
+docs: $(VENV)/.installed  ## regenerate docs/CLI.md from the command's own help
+	$(BIN)/python docs/gen_cli.py
 
 clean:
 	rm -rf $(VENV) canh-demo .pytest_cache .mypy_cache .ruff_cache
