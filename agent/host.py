@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +41,15 @@ class Host(Protocol):
 
     def run(self, argv: list[str], timeout: float = 20.0) -> CommandResult:
         """Run a command; raise FactError when it cannot start or times out."""
+
+
+def os_family() -> str:
+    """This machine's OS family as the report names it."""
+    if sys.platform.startswith("win"):
+        return "windows"
+    if sys.platform == "darwin":
+        return "macos"
+    return "linux"
 
 
 class LocalHost:

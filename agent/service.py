@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import random
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from agent.config import AgentSettings
 from agent.gather import gather
-from agent.host import Host, LocalHost
+from agent.host import Host, LocalHost, os_family
 from agent.spool import Spool
 from agent.state import AgentState, StateStore
 from agent.transport import Collector, CollectorRefused, CollectorUnavailable
@@ -30,15 +29,6 @@ from canh.contract import (
 log = logging.getLogger("canh.agent")
 INGEST_PATH = "/api/v1/reports"
 ENROLL_PATH = "/api/v1/enroll"
-
-
-def os_family() -> str:
-    """This machine's OS family as the report names it."""
-    if sys.platform.startswith("win"):
-        return "windows"
-    if sys.platform == "darwin":
-        return "macos"
-    return "linux"
 
 
 def local_host() -> Host:
@@ -173,15 +163,6 @@ def once(settings: AgentSettings, host: Host | None = None) -> RoundResult:
         store.save(state)
     sent, error = drain(settings, store)
     return RoundResult(seq, sent, spool.depth(), dropped, error)
-
-
-def dry_run(settings: AgentSettings, host: Host | None = None) -> bytes:
-    """The full report the agent would send, without sending or changing any state."""
-    try:
-        agent_id = StateStore(Path(settings.data_dir)).load().agent_id
-    except Exception:  # noqa: BLE001 - a dry run works before enrollment too
-        agent_id = "not-enrolled"
-    return encode(gather(host or local_host(), agent_id, 1))
 
 
 def run(settings: AgentSettings, stop_after: int | None = None) -> None:

@@ -7,13 +7,14 @@ state or the new, never a torn file. The private key file is readable by its own
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from canh.atomicfile import write_atomic
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 class NotEnrolled(Exception):
@@ -52,6 +53,10 @@ class StateStore:
 
     def key(self) -> Ed25519PrivateKey:
         """The agent's private key, created on first use."""
+        # Imported here: gathering (and dry runs) never need the cryptography stack.
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         self.ensure_dirs()
         if self.key_path.exists():
             loaded = serialization.load_pem_private_key(self.key_path.read_bytes(), password=None)

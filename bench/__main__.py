@@ -6,13 +6,15 @@ Writes bench/results.json and the table in README.md between the bench markers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 
-from bench import ingest
+from bench import agent, ingest
 from bench.results import Result, save
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
+    "agent": agent.run,
     "ingest": ingest.run,
 }
 
@@ -27,7 +29,7 @@ def main() -> int:
     results: list[Result] = []
     for name in args.names or list(BENCHMARKS):
         print(f"== {name}", file=sys.stderr)
-        results += BENCHMARKS[name]()
+        results += [dataclasses.replace(r, group=name) for r in BENCHMARKS[name]()]
     for r in results:
         print(
             f"{r.name}: {r.value:g} {r.unit}"

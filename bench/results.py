@@ -26,6 +26,7 @@ class Result:
     peer_value: float | None = None
     target: str = ""
     met: bool | None = None
+    group: str = ""  # the benchmark that produced it (set by ``python -m bench``)
 
     @property
     def ratio(self) -> float | None:
@@ -34,8 +35,21 @@ class Result:
         return round(self.value / self.peer_value, 3)  # type: ignore[operator]
 
 
+def load() -> list[Result]:
+    """The results of earlier runs, if any."""
+    if not RESULTS.exists():
+        return []
+    fields = set(Result.__dataclass_fields__)
+    return [
+        Result(**{k: v for k, v in row.items() if k in fields})
+        for row in json.loads(RESULTS.read_text())["results"]
+    ]
+
+
 def save(results: list[Result], command: str) -> None:
-    """Write results.json and replace the README table between the bench markers."""
+    """Merge with earlier groups, write results.json and the README table between the markers."""
+    groups = {r.group for r in results}
+    results = [r for r in load() if r.group not in groups] + results
     payload = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": f"{platform.machine()}, {platform.python_implementation()} "

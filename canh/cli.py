@@ -259,14 +259,21 @@ def cmd_agent_enroll(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_once(args: argparse.Namespace) -> int:
-    from agent.service import dry_run, once
-    from agent.state import NotEnrolled
+    from agent.gather import dry_run
+    from agent.host import LocalHost, os_family
+    from agent.state import NotEnrolled, StateStore
 
     settings = _agent_settings(args)
     if args.dry_run:
-        sys.stdout.write(json.dumps(json.loads(dry_run(settings)), indent=2, ensure_ascii=False))
-        sys.stdout.write("\n")
+        try:
+            agent_id = StateStore(Path(settings.data_dir)).load().agent_id
+        except NotEnrolled:
+            agent_id = "not-enrolled"  # a dry run works before enrollment too
+        report = dry_run(LocalHost(os_family()), agent_id)
+        sys.stdout.write(json.dumps(json.loads(report), indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
+    from agent.service import once
+
     try:
         result = once(settings)
     except NotEnrolled as err:

@@ -29,6 +29,9 @@ PLACEHOLDERS = frozenset(
         "Chassis Serial Number",
     )
 )
+# Hypervisor DMI vendors; Hyper-V says "Microsoft Corporation" like a Surface, so it is told
+# apart by its product name instead.
+_VIRTUAL_VENDORS = frozenset(("QEMU", "VMware, Inc.", "Xen", "innotek GmbH", "Red Hat"))
 SERVER_HINTS = ("nginx", "apache2", "httpd", "mysqld", "mariadb", "postgres", "slapd", "named")
 _VIRTUAL_FS = frozenset(
     [
@@ -118,6 +121,13 @@ def parse_meminfo(text: str) -> int | None:
     return int(match.group(1)) * 1024 if match else None
 
 
+def coarse_free(size: int, free: int) -> int:
+    """Free space rounded down to 1% of the disk: exact bytes change with every log line, which
+    would make the hardware section differ on every report (no delta, an event each time)."""
+    step = max(size // 100, 1)
+    return free // step * step
+
+
 def parse_df(text: str) -> list[Disk]:
     """Real file systems from ``df -PTB1`` (POSIX output, sizes in bytes)."""
     disks = []
@@ -135,10 +145,47 @@ def parse_df(text: str) -> list[Disk]:
                 mountpoint=mount,
                 fstype=fstype,
                 size_bytes=int(size),
-                free_bytes=int(free),
+                free_bytes=coarse_free(int(size), int(free)),
             )
         )
     return disks
+
+
+# SMBIOS chassis types (DMTF DSP0134, 7.4.1) grouped the way IT staff plan hardware.
+_CHASSIS = {
+    **dict.fromkeys((8, 9, 10, 14, 30, 31, 32), "laptop"),
+    **dict.fromkeys((3, 4, 5, 6, 7, 13, 15, 16, 24, 34, 35, 36), "desktop"),
+    **dict.fromkeys((17, 23, 25, 28, 29), "server"),
+}
+
+
+def chassis_kind(chassis_type: int | None) -> str | None:
+    """An SMBIOS chassis type number as laptop / desktop / server / other."""
+    if chassis_type is None or chassis_type in (1, 2):  # "Other", "Unknown"
+        return None
+    return _CHASSIS.get(chassis_type, "other")
+
+
+def _arch(host: Host) -> str | None:
+    """Machine architecture: /proc/sys/kernel/arch (Linux 6.1+), else ``uname -m``."""
+    arch = (host.read_text("/proc/sys/kernel/arch") or "").strip()
+    if arch:
+        return arch
+    try:
+        result = host.run(["uname", "-m"], timeout=5)
+    except FactError:
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def _installed_at(host: Host) -> datetime | None:
+    """Birth time of the root directory, i.e. when the OS was installed (0 when not recorded)."""
+    try:
+        result = host.run(["stat", "-c", "%W", "/"], timeout=5)
+    except FactError:
+        return None
+    stamp = result.stdout.strip()
+    return datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() and int(stamp) else None
 
 
 def guess_role(host: Host, declared: str | None) -> tuple[str | None, str | None]:
@@ -179,10 +226,12 @@ def gather_system(host: Host, declared_role: str | None = None) -> SystemFacts:
         os_version=release.get("VERSION_ID"),
         os_id=release.get("ID"),
         kernel=(host.read_text("/proc/sys/kernel/osrelease") or "").strip() or None,
-        arch=None,
+        arch=_arch(host),
         boot_time=parse_boot_time(host.read_text("/proc/stat") or ""),
         role=role,  # type: ignore[arg-type]
         role_source=role_source,  # type: ignore[arg-type]
+        os_edition=release.get("VARIANT_ID"),
+        installed_at=_installed_at(host),
     )
 
 
@@ -201,4 +250,14 @@ def gather_hardware(host: Host) -> HardwareFacts:
         cpu_threads=threads,
         memory_bytes=parse_meminfo(host.read_text("/proc/meminfo") or ""),
         disks=parse_df(df.stdout) if df.returncode == 0 else [],
+        chassis=_chassis(host),  # type: ignore[arg-type]
     )
+
+
+def _chassis(host: Host) -> str | None:
+    vendor = (host.read_text("/sys/class/dmi/id/sys_vendor") or "").strip()
+    product = (host.read_text("/sys/class/dmi/id/product_name") or "").strip()
+    if vendor in _VIRTUAL_VENDORS or product == "Virtual Machine":
+        return "virtual"
+    text = (host.read_text("/sys/class/dmi/id/chassis_type") or "").strip()
+    return chassis_kind(int(text)) if text.isdigit() else None

@@ -44,6 +44,8 @@ class SystemFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     timezone: Name | None = None
     os_edition: Name | None = None  # Windows EditionID (Professional, ServerStandard, ...)
     installed_at: When | None = None  # OS install date (Windows InstallDate, Linux / birth)
+    # Running services (Windows service names, systemd unit names); None: not gathered.
+    services_running: Annotated[list[Name], msgspec.Meta(max_length=2048)] | None = None
 
 
 class Disk(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -226,6 +228,7 @@ class AccountFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     builtin_admin_enabled: Tristate = None
     sudo_nopasswd: Names = []
     policy_source: Name | None = None
+    password_filters: Names | None = None  # Windows LSA password filters beyond the built-ins
     notes: Notes = []
 
 
@@ -253,6 +256,17 @@ class FirewallFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notes: Notes = []
 
 
+class InboundRule(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A host-firewall rule allowing inbound traffic to a remote-administration port.
+
+    ``sources``: the allowed remote addresses or subnets; ``["any"]`` when unrestricted.
+    """
+
+    proto: Literal["tcp", "udp"]
+    port: Port
+    sources: Names = []
+
+
 class RemoteAccessFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Remote administration: RDP and SSH."""
 
@@ -274,6 +288,11 @@ class RemoteAccessFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     smb1_enabled: Tristate = None
     autorun_disabled: Tristate = None
     autologon_enabled: Tristate = None
+    # Allow rules for remote-admin ports (RDP, WinRM, SSH); None: firewall rules not read.
+    inbound_admin_rules: Annotated[list[InboundRule], msgspec.Meta(max_length=512)] | None = None
+    mfa_providers: Names | None = None  # Windows MFA credential providers/agents found
+    smb_server_present: Tristate = None  # Linux: Samba installed; Windows: LanmanServer
+    tls_min_protocol: Name | None = None  # lowest server protocol the OS TLS stack enables
     notes: Notes = []
 
 
@@ -284,6 +303,15 @@ class AuditSetting(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     guid: Name | None = None
     success: bool = False
     failure: bool = False
+
+
+class AppLog(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An application log path or glob the unit declared for this host, and what it holds."""
+
+    path: Text
+    files: Count = 0
+    oldest_at: When | None = None  # mtime of the oldest retained file (rotated ones included)
+    newest_at: When | None = None
 
 
 class LoggingFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -305,6 +333,10 @@ class LoggingFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     time_synchronized: Tristate = None
     time_source: Name | None = None
     last_time_sync_at: When | None = None
+    # Logon/authentication events in the retained log (Windows 4624/4672, Linux auth.log/secure
+    # or journal sshd/login); 0: none written.
+    auth_events: Count | None = None
+    app_logs: Annotated[list[AppLog], msgspec.Meta(max_length=64)] | None = None
     notes: Notes = []
 
 
@@ -326,4 +358,6 @@ class EndpointFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     screen_lock_enabled: Tristate = None
     shell_timeout_seconds: Count | None = None  # Linux readonly TMOUT for shell sessions
     volumes: Annotated[list[Volume], msgspec.Meta(max_length=256)] = []
+    backup_jobs: Count | None = None  # backup jobs found or declared for this host; 0: none
+    backup_last_success_at: When | None = None
     notes: Notes = []
