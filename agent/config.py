@@ -31,6 +31,8 @@ class AgentSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     spool_max_bytes: Annotated[int, msgspec.Meta(ge=65536, le=2**34)] = 64 * 1024 * 1024
     # Seconds to wait for the collector on one request.
     request_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+    # Above this resident memory the agent skips its expensive sections instead of growing.
+    memory_ceiling_bytes: Annotated[int, msgspec.Meta(ge=16 * 2**20, le=2**32)] = 48 * 2**20
 
 
 def load_settings(path: Path | None) -> AgentSettings:

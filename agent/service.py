@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 from cryptography.hazmat.primitives import serialization
 
+from agent import limits
 from agent.config import AgentSettings
 from agent.gather import gather
 from agent.host import Host, LocalHost, os_family
@@ -100,7 +101,13 @@ def build_report(settings: AgentSettings, store: StateStore, host: Host) -> tupl
     seq = state.next_seq
     state.next_seq += 1
     store.save(state)  # a sequence number is never reused, even after a crash
-    report = gather(host, state.agent_id, seq, previous=None if full else state.acked_hashes)
+    report = gather(
+        host,
+        state.agent_id,
+        seq,
+        previous=None if full else state.acked_hashes,
+        skip_expensive=limits.over_ceiling(settings.memory_ceiling_bytes),
+    )
     return seq, encode(report)
 
 
@@ -167,6 +174,7 @@ def once(settings: AgentSettings, host: Host | None = None) -> RoundResult:
 
 def run(settings: AgentSettings, stop_after: int | None = None) -> None:
     """Gather and send every interval (jittered) until stopped."""
+    limits.lower_priority()
     rounds = 0
     backoff = 0
     while stop_after is None or rounds < stop_after:
