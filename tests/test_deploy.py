@@ -11,16 +11,21 @@ import pytest
 DEPLOY = Path(__file__).parents[1] / "deploy"
 
 
-@pytest.mark.parametrize("unit", sorted((DEPLOY / "systemd").glob("*.service")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "unit", sorted((DEPLOY / "systemd").glob("*.service")), ids=lambda p: p.name
+)
 def test_systemd_units_verify(unit: Path) -> None:
     """`systemd-analyze verify` finds nothing wrong but the not-yet-installed binary."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze not installed")
-    out = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
-                         text=True, check=False)
-    problems = [line for line in (out.stdout + out.stderr).splitlines()
-                if line.strip() and "is not executable: No such file" not in line]
+    out = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False
+    )
+    problems = [
+        line
+        for line in (out.stdout + out.stderr).splitlines()
+        if line.strip() and "is not executable: No such file" not in line
+    ]
     assert problems == []
 
 

@@ -15,7 +15,7 @@ from collector.app import create_app
 from collector.serve import init
 from collector.services import Services
 
-PASSWORD = "a-long-test-password-1"  # noqa: S105 - test-only credential
+PASSWORD = "a-long-test-password-1"
 
 
 @dataclass
@@ -28,8 +28,9 @@ class World:
     keys: dict[str, Ed25519PrivateKey]  # host id -> key
 
     def login(self, username: str) -> dict[str, str]:
-        response = self.client.post("/api/v1/auth/login",
-                                    json={"username": username, "password": PASSWORD})
+        response = self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         return {"authorization": f"Bearer {response.json()['token']}"}
 
@@ -53,10 +54,12 @@ def world(tmp_path: Path) -> Iterator[World]:
         for unit in ("bvdk", "tram1", "bv2"):
             _tid, token, _ = store.create_token(unit, 1, 3600, "test")
             key = Ed25519PrivateKey.generate()
-            raw = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                serialization.PublicFormat.Raw)
+            raw = key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
             host_id, _u, _n = store.writer.call(
-                store.enroll_job(token, raw, f"pc-{unit}", "linux", f"hw-{unit}", "agent"))
+                store.enroll_job(token, raw, f"pc-{unit}", "linux", f"hw-{unit}", "agent")
+            )
             hosts[unit] = host_id
             keys[host_id] = key
         yield World(client, svc, hosts, keys)

@@ -26,12 +26,17 @@ def test_reads_are_scoped(world: World, user: str) -> None:
     for unit, host in world.hosts.items():
         expected = 200 if unit in VISIBLE[user] else 404
         for suffix in ("", "/facts", "/findings", "/events"):
-            assert world.client.get(f"/api/v1/hosts/{host}{suffix}",
-                                    headers=headers).status_code == expected
-        assert world.client.get(f"/api/v1/units/{unit}/export?format=csv",
-                                headers=headers).status_code == expected
-        assert world.client.get(f"/api/v1/hosts?unit={unit}",
-                                headers=headers).status_code == expected
+            assert (
+                world.client.get(f"/api/v1/hosts/{host}{suffix}", headers=headers).status_code
+                == expected
+            )
+        assert (
+            world.client.get(f"/api/v1/units/{unit}/export?format=csv", headers=headers).status_code
+            == expected
+        )
+        assert (
+            world.client.get(f"/api/v1/hosts?unit={unit}", headers=headers).status_code == expected
+        )
     assert world.client.get("/api/v1/hosts/h_doesnotexist00", headers=headers).status_code == 404
 
 
@@ -56,8 +61,13 @@ WRITES = [
     ("admin", "get", "/api/v1/users", None, 200),
     ("it-bvdk", "get", "/api/v1/users", None, 403),
     ("auditor", "get", "/api/v1/users", None, 403),
-    ("it-bvdk", "post", "/api/v1/users",
-     {"username": "newadmin", "password": "long-enough-pass", "role": "admin"}, 403),
+    (
+        "it-bvdk",
+        "post",
+        "/api/v1/users",
+        {"username": "newadmin", "password": "long-enough-pass", "role": "admin"},
+        403,
+    ),
     ("admin", "get", "/api/v1/audit", None, 200),
     ("auditor", "get", "/api/v1/audit", None, 200),
     ("it-bvdk", "get", "/api/v1/audit", None, 403),
@@ -65,8 +75,9 @@ WRITES = [
 
 
 @pytest.mark.parametrize(("user", "method", "path", "body", "expected"), WRITES)
-def test_write_matrix(world: World, user: str, method: str, path: str, body: object,
-                      expected: int) -> None:
+def test_write_matrix(
+    world: World, user: str, method: str, path: str, body: object, expected: int
+) -> None:
     """Administrative actions by role; refused ones change nothing and successful ones are
     audited."""
     headers = world.login(user)
@@ -91,11 +102,13 @@ def test_unauthenticated_is_401(world: World) -> None:
 def test_login_lockout(world: World) -> None:
     """Five wrong passwords lock the account for 15 minutes, even for the right password."""
     for _ in range(5):
-        bad = world.client.post("/api/v1/auth/login",
-                                json={"username": "it-bv2", "password": "wrong-password!"})
+        bad = world.client.post(
+            "/api/v1/auth/login", json={"username": "it-bv2", "password": "wrong-password!"}
+        )
         assert bad.status_code == 401
-    locked = world.client.post("/api/v1/auth/login",
-                               json={"username": "it-bv2", "password": "a-long-test-password-1"})
+    locked = world.client.post(
+        "/api/v1/auth/login", json={"username": "it-bv2", "password": "a-long-test-password-1"}
+    )
     assert locked.status_code == 429
 
 
@@ -105,9 +118,11 @@ def test_reenroll_keeps_history_only_when_allowed(world: World) -> None:
     old = world.hosts["bv2"]
     _tid, token, _ = store.create_token("bv2", 2, 3600, "test")
     first, _u, _n = store.writer.call(
-        store.enroll_job(token, b"k" * 32, "pc-bv2", "linux", "hw-bv2", "agent"))
+        store.enroll_job(token, b"k" * 32, "pc-bv2", "linux", "hw-bv2", "agent")
+    )
     assert first != old
     store.allow_reenroll(old, 1, "test")
     second, _u, _n = store.writer.call(
-        store.enroll_job(token, b"j" * 32, "pc-bv2", "linux", "hw-bv2", "agent"))
+        store.enroll_job(token, b"j" * 32, "pc-bv2", "linux", "hw-bv2", "agent")
+    )
     assert second == old

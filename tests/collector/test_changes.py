@@ -15,8 +15,10 @@ def test_ports_opened_and_closed() -> None:
     """A new listener is 'added', a gone one 'removed'."""
     old = {"listening": [{"proto": "tcp", "port": 22, "address": "0.0.0.0"}]}
     new = {"listening": [{"proto": "tcp", "port": 23, "address": "0.0.0.0"}]}
-    assert diff("ports", _enc(old), _enc(new)) == {"added": ["tcp/23 0.0.0.0"],
-                                                   "removed": ["tcp/22 0.0.0.0"]}
+    assert diff("ports", _enc(old), _enc(new)) == {
+        "added": ["tcp/23 0.0.0.0"],
+        "removed": ["tcp/22 0.0.0.0"],
+    }
 
 
 def test_antivirus_turned_off() -> None:
@@ -24,7 +26,8 @@ def test_antivirus_turned_off() -> None:
     old = {"products": [{"product": "BKAV Pro", "enabled": True, "realtime": True}]}
     new = {"products": [{"product": "BKAV Pro", "enabled": True, "realtime": False}]}
     assert diff("antivirus", _enc(old), _enc(new)) == {
-        "changed": {"BKAV Pro": {"realtime": [True, False]}}}
+        "changed": {"BKAV Pro": {"realtime": [True, False]}}
+    }
 
 
 def test_scalar_section_fields() -> None:

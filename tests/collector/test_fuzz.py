@@ -15,9 +15,15 @@ from hypothesis import strategies as st
 from canh.contract import signing
 from tests.collector.conftest import World
 
-FUZZ = settings(max_examples=25, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 
 @pytest.fixture
@@ -41,33 +47,47 @@ def test_no_route_answers_500(case: schemathesis.Case, admin_world: World) -> No
     response = case.call(headers=dict(admin_world.client.headers))
     assert response.status_code < 500, response.text
     # The admin token is applied: authentication never fails, so the fuzzing reaches the routes.
-    assert response.status_code != 401 or case.path.startswith("/api/v1/auth") or \
-        case.path in ("/api/v1/enroll", "/api/v1/reports"), response.text
+    assert (
+        response.status_code != 401
+        or case.path.startswith("/api/v1/auth")
+        or case.path in ("/api/v1/enroll", "/api/v1/reports")
+    ), response.text
 
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=30,
 )
 
 
 def _snapshot(world: World) -> tuple[object, ...]:
     store = world.svc.store
-    return (store.query("SELECT id, last_seq, last_seen FROM hosts ORDER BY id"),
-            store.query("SELECT count(*) AS n FROM facts"),
-            store.query("SELECT count(*) AS n FROM events"),
-            store.query("SELECT count(*) AS n FROM reports"))
+    return (
+        store.query("SELECT id, last_seq, last_seen FROM hosts ORDER BY id"),
+        store.query("SELECT count(*) AS n FROM facts"),
+        store.query("SELECT count(*) AS n FROM events"),
+        store.query("SELECT count(*) AS n FROM reports"),
+    )
 
 
-@given(body=st.one_of(
-    st.binary(max_size=2000),
-    JSON_VALUES.map(lambda v: json.dumps(v).encode()),
-    st.fixed_dictionaries({"schema_version": st.just(1), "agent_id": st.text(max_size=30),
-                           "seq": st.integers(), "kind": st.sampled_from(["full", "delta", "x"]),
-                           "sections": JSON_VALUES}).map(lambda v: json.dumps(v).encode()),
-))
+@given(
+    body=st.one_of(
+        st.binary(max_size=2000),
+        JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+        st.fixed_dictionaries(
+            {
+                "schema_version": st.just(1),
+                "agent_id": st.text(max_size=30),
+                "seq": st.integers(),
+                "kind": st.sampled_from(["full", "delta", "x"]),
+                "sections": JSON_VALUES,
+            }
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 @FUZZ
 def test_signed_garbage_is_refused_without_writes(world: World, body: bytes) -> None:
     """Correctly signed but malformed reports get 4xx and the store does not change."""
@@ -84,8 +104,12 @@ def test_deeply_nested_and_oversized(world: World, tmp_path: Path) -> None:
     """Deep nesting is 422, over-cap bodies are 413 before the body is parsed."""
     host_id = world.hosts["bvdk"]
     key = world.keys[host_id]
-    for body, status in ((b"[" * 50000 + b"]" * 50000, 422),
-                         (b"{" + b" " * (2 * 1024 * 1024 + 10) + b"}", 413)):
+    for body, status in (
+        (b"[" * 50000 + b"]" * 50000, 422),
+        (b"{" + b" " * (2 * 1024 * 1024 + 10) + b"}", 413),
+    ):
         headers = signing.sign(key, host_id, "POST", "/api/v1/reports", 9, body)
-        assert world.client.post("/api/v1/reports", content=body,
-                                 headers=headers).status_code == status
+        assert (
+            world.client.post("/api/v1/reports", content=body, headers=headers).status_code
+            == status
+        )

@@ -22,8 +22,10 @@ def test_migrate_from_every_version(tmp_path: Path, start: int) -> None:
     conn = connect(tmp_path / "db.sqlite")
     migrate(conn, target=start)
     conn.execute("INSERT INTO units (id, name, created_at) VALUES ('u1', 'Sở Y tế', 0)")
-    conn.execute("INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, enrolled_at) "
-                 "VALUES ('h1', 'u1', 'pc', 'linux', x'00', 0)")
+    conn.execute(
+        "INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, enrolled_at) "
+        "VALUES ('h1', 'u1', 'pc', 'linux', x'00', 0)"
+    )
     assert migrate(conn) == LATEST == len(MIGRATIONS)
     assert conn.execute("SELECT name FROM units").fetchone()[0] == "Sở Y tế"
     assert conn.execute("SELECT reenroll_until FROM hosts").fetchone()[0] == 0
@@ -69,13 +71,20 @@ def test_retention_and_checkpoint(tmp_path: Path) -> None:
 
         def seed(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT INTO units (id, name, created_at) VALUES ('u', 'u', 0)")
-            conn.execute("INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, "
-                         "enrolled_at, last_seq) VALUES ('h', 'u', 'pc', 'linux', x'00', 0, 2)")
-            conn.executemany("INSERT INTO events (host_id, at, section, kind) VALUES (?,?,?,?)",
-                             [("h", old, "ports", "changed"), ("h", time.time(), "ports", "x")])
-            conn.executemany("INSERT INTO reports (host_id, seq, body_sha256, signed_at, "
-                             "received_at, kind) VALUES ('h', ?, 'x', 0, ?, 'full')",
-                             [(1, old), (2, old)])
+            conn.execute(
+                "INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, "
+                "enrolled_at, last_seq) VALUES ('h', 'u', 'pc', 'linux', x'00', 0, 2)"
+            )
+            conn.executemany(
+                "INSERT INTO events (host_id, at, section, kind) VALUES (?,?,?,?)",
+                [("h", old, "ports", "changed"), ("h", time.time(), "ports", "x")],
+            )
+            conn.executemany(
+                "INSERT INTO reports (host_id, seq, body_sha256, signed_at, "
+                "received_at, kind) VALUES ('h', ?, 'x', 0, ?, 'full')",
+                [(1, old), (2, old)],
+            )
+
         store.writer.call(seed)
         maintenance = Maintenance(store, 3600, event_days=400, report_days=30)
         assert maintenance.run_once() == (1, 1)

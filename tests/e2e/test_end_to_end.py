@@ -159,11 +159,15 @@ def test_metrics_expose_unit_score(
     assert "canh_ingest_rejected_total" in text
 
 
-def test_logs_are_json_and_hold_no_secrets(collector: RunningCollector,
-                                           enrolled: tuple[str, Path, str]) -> None:
+def test_logs_are_json_and_hold_no_secrets(
+    collector: RunningCollector, enrolled: tuple[str, Path, str]
+) -> None:
     """The collector's log is JSON lines and never contains a password or token."""
-    collector.status_of("POST", "/api/v1/auth/login",
-                        json.dumps({"username": "admin", "password": "wrong-guess-123"}).encode())
+    collector.status_of(
+        "POST",
+        "/api/v1/auth/login",
+        json.dumps({"username": "admin", "password": "wrong-guess-123"}).encode(),
+    )
     lines = [line for line in collector.log.read_text().splitlines() if line.strip()]
     assert lines and all(json.loads(line)["level"] for line in lines)
     text = collector.log.read_text()

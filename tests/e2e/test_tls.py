@@ -17,8 +17,13 @@ pytestmark = pytest.mark.slow
 
 
 def canh(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "canh", *args], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "canh", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_rotation_keeps_agents_and_foreign_ca_is_refused(tmp_path: Path) -> None:
@@ -45,8 +50,11 @@ def test_rotation_keeps_agents_and_foreign_ca_is_refused(tmp_path: Path) -> None
         create_ca(other)
         issue_server_cert(other, ["127.0.0.1"])
         with pytest.raises(CertificateError, match="not issued by the collector's CA"):
-            import_cert(TlsFiles(data / "tls"), other.server_cert.read_bytes(),
-                        other.server_key.read_bytes())
+            import_cert(
+                TlsFiles(data / "tls"),
+                other.server_cert.read_bytes(),
+                other.server_key.read_bytes(),
+            )
         with pytest.raises(CollectorUnavailable, match="pinned CA"):
             Collector(running.url, other.ca_cert.read_text()).request("GET", "/healthz")
     finally:
