@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the test suite starts for real (see docs/TESTING.md).
-APT_TEST := iproute2 make
+APT_TEST := iproute2 make chromium libreoffice-writer-nogui poppler-utils fonts-liberation2 fonts-noto-core openssh-server snmpd openssl clamav clamav-daemon prometheus prometheus-alertmanager
 
 .PHONY: demo test lint check bench schema docs deps-test clean
 

@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"canh {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_collector, _add_agent, _add_later, _add_checks):
+    for add in (_add_demo, _add_collector, _add_agent, _add_inventory, _add_later, _add_checks):
         add(sub)
     return parser
 
@@ -569,10 +569,16 @@ def _add_agent(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             )
 
 
+def _add_inventory(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # inventory.cli declares the arguments and loads scapy/paramiko only when a command runs.
+    from inventory.cli import add_scan_parser, add_ssh_parser
+
+    add_scan_parser(sub)
+    add_ssh_parser(sub)
+
+
 def _add_later(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, help_, examples in (
-        ("scan", "discover devices on declared subnets", ["canh scan --unit bvt"]),
-        ("ssh-collect", "collect facts from hosts over SSH", ["canh ssh-collect srv1 --dry-run"]),
         (
             "report",
             "write the annual compliance report",
