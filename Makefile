@@ -7,7 +7,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the test suite starts for real (see docs/TESTING.md).
 APT_TEST := iproute2 make chromium libreoffice-writer-nogui poppler-utils fonts-liberation2 fonts-noto-core openssh-server snmpd openssl clamav clamav-daemon prometheus prometheus-alertmanager
 
-.PHONY: demo test lint check bench schema docs deps-test clean
+# Peers and tools the benchmarks run side by side with canh.
+APT_BENCH := wrk time fusioninventory-agent arp-scan nmap util-linux
+
+.PHONY: demo test lint check bench schema docs deps-test deps-bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,8 +21,10 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed  ## set up and run the main job
 	$(BIN)/canh demo
 
-deps-test:
-	@missing=""; for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+deps-test: APT := $(APT_TEST)
+deps-bench: APT := $(APT_BENCH)
+deps-test deps-bench:
+	@missing=""; for p in $(APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
@@ -33,7 +38,7 @@ lint: $(VENV)/.installed
 test: deps-test $(VENV)/.installed lint  ## set up and run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed  ## run every benchmark; writes bench/results.json and the README table
+bench: deps-bench $(VENV)/.installed  ## run every benchmark; writes bench/results.json and the README table
 	$(BIN)/python -m bench
 
 schema: $(VENV)/.installed  ## regenerate docs/report.schema.json from the contract
