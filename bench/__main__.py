@@ -10,12 +10,16 @@ import dataclasses
 import sys
 from collections.abc import Callable
 
-from bench import agent, ingest
+from bench import agent, alerts, discovery, ingest, scoring, web
 from bench.results import Result, save
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "agent": agent.run,
     "ingest": ingest.run,
+    "scoring": scoring.run,
+    "metrics": alerts.run,
+    "web": web.run,
+    "discovery": discovery.run,
 }
 
 

@@ -30,9 +30,9 @@ class Result:
 
     @property
     def ratio(self) -> float | None:
-        if self.peer_value in (None, 0):
+        if not self.peer_value:
             return None
-        return round(self.value / self.peer_value, 3)  # type: ignore[operator]
+        return round(self.value / self.peer_value, 3)
 
 
 def load() -> list[Result]:
