@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -77,7 +78,7 @@ def _requests(
         for r in range(rounds):
             seq = first_seq + r
             for agent_id, key in agents:
-                delta = {
+                delta: dict[str, Section[Any]] = {
                     name: Section(status="unchanged", collected_at=s.collected_at, hash=s.hash)
                     for name, s in sections.items()
                     if s.status == "ok" and name != "ports"
