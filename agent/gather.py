@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from agent.host import FactError, Host
-from agent.sections import SOURCES, SectionSource
+from agent.sections import SOURCES, Gatherer, SectionSource
 from canh import __version__
 from canh.contract.report import Report, Section, Sections, encode, fact_hash
 
@@ -25,20 +25,31 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _envelope(started: float, collected_at: datetime, **fields: Any) -> Section[Any]:
-    duration = int((time.monotonic() - started) * 1000)
+def _envelope(
+    started: float, collected_at: datetime, ended: float | None = None, **fields: Any
+) -> Section[Any]:
+    duration = int(((ended or time.monotonic()) - started) * 1000)
     return Section(collected_at=collected_at, duration_ms=duration, **fields)
+
+
+def _timed(gatherer: Gatherer, host: Host) -> tuple[msgspec.Struct, float, float]:
+    """Run a gatherer in its worker, timing the section itself, not its wait for a worker."""
+    started = time.monotonic()
+    data = gatherer(host)
+    return data, started, time.monotonic()
 
 
 def _outcome(
     source: SectionSource,
-    future: concurrent.futures.Future[msgspec.Struct],
+    future: concurrent.futures.Future[tuple[msgspec.Struct, float, float]],
     started: float,
     collected_at: datetime,
 ) -> Section[Any]:
     """Wait for one section within its time limit and wrap the result or the error."""
     try:
-        data = future.result(timeout=max(0.0, started + source.timeout - time.monotonic()))
+        data, ran_from, ran_to = future.result(
+            timeout=max(0.0, started + source.timeout - time.monotonic())
+        )
     except concurrent.futures.TimeoutError:
         future.cancel()
         return _envelope(
@@ -53,7 +64,7 @@ def _outcome(
         return _envelope(
             started, collected_at, status="error", error=f"{type(err).__name__}: {err}"[:4000]
         )
-    return _envelope(started, collected_at, status="ok", data=data, hash=fact_hash(data))
+    return _envelope(ran_from, collected_at, ran_to, status="ok", data=data, hash=fact_hash(data))
 
 
 def gather_sections(
@@ -77,7 +88,8 @@ def gather_sections(
                     error="skipped: the agent is above its memory ceiling",
                 )
             else:
-                pending.append((source, pool.submit(gatherer, host), started, collected_at))
+                future = pool.submit(_timed, gatherer, host)
+                pending.append((source, future, started, collected_at))
         for source, future, started, collected_at in pending:
             out[source.name] = _outcome(source, future, started, collected_at)
     finally:

@@ -218,15 +218,6 @@ def cmd_cert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_not_yet(args: argparse.Namespace) -> int:
-    print(
-        f"canh {args.command_name}: not yet available in canh {__version__} "
-        "(see the project's open issues)",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
-
-
 # --- agent ------------------------------------------------------------------------------------
 
 
@@ -402,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"canh {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_collector, _add_agent, _add_inventory, _add_later, _add_checks):
+    for add in (_add_demo, _add_collector, _add_agent, _add_inventory, _add_report, _add_checks):
         add(sub)
     return parser
 
@@ -577,17 +568,11 @@ def _add_inventory(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     add_ssh_parser(sub)
 
 
-def _add_later(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for name, help_, examples in (
-        (
-            "report",
-            "write the annual compliance report",
-            ["canh report annual --year 2026 --unit syt --format docx"],
-        ),
-    ):
-        p = _parser(sub, name, help_, examples, cmd_not_yet)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(command_name=name)
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # The report modules load python-docx, openpyxl and matplotlib only when a report is written.
+    from collector.reports.cli import add_report_parser
+
+    add_report_parser(sub)
 
 
 def _add_checks(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -146,7 +146,6 @@ def _summary(
         ).encode(),
         0o644,
     )
-    out["report_files"] = str(reports)
     return out
 
 
@@ -164,7 +163,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         print(f"  - {r['id']} {r['title']} [{r['status']}]\n      {r['why']}")
     print(f"Dashboard: {s['dashboard']}")
     print(f"Metrics:   {s['metrics']}")
-    print(f"Files:     {s['report_files']}  (data: {s['data_dir']})")
+    print(f"Báo cáo / reports: {s['report_files']}")
+    print(f"Dữ liệu / data:    {s['data_dir']}")
 
 
 def run_demo(data_dir: Path, once: bool = False, port: int = 0) -> int:
@@ -196,7 +196,9 @@ def run_demo(data_dir: Path, once: bool = False, port: int = 0) -> int:
         result = _round(agent_settings)
         if result is not None:
             raise DemoError(f"the agent could not deliver its report: {result}")
-        _print_summary(_summary(api, unit_id, state.agent_id, settings, password, data_dir))
+        summary = _summary(api, unit_id, state.agent_id, settings, password, data_dir)
+        summary["report_files"] = ", ".join(str(p) for p in _annual_reports(data_dir, unit_id))
+        _print_summary(summary)
         if once:
             return 0
         print("\nĐang chạy; nhấn Ctrl-C để dừng. / Serving; press Ctrl-C to stop.")
@@ -213,6 +215,13 @@ def run_demo(data_dir: Path, once: bool = False, port: int = 0) -> int:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _annual_reports(data_dir: Path, unit_id: str) -> list[Path]:
+    """The demo unit's annual report, DOCX and XLSX, next to the summary."""
+    from collector.reports.demo import write_demo_reports
+
+    return [*write_demo_reports(data_dir, unit_id), data_dir / "reports" / "demo-summary.json"]
 
 
 def _create_demo_unit(api: _Api) -> str:

@@ -11,14 +11,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from canh import __version__
-from collector.api import admin, agents, auth, hosts, units
+from collector.alerts import start_alerting
+from collector.api import admin, agents, auth, declarations, hosts, incidents, units
 from collector.errors import ApiError, StoreUnavailable
 from collector.maintenance import Maintenance
-from collector.metrics import make_registry
+from collector.metrics import exposition, make_registry
 from collector.services import Services, build_services
 from collector.settings import CollectorSettings
 from collector.web import routes as web
@@ -51,9 +52,11 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
             settings.report_retention_days,
         )
         maintenance.start()
+        alerting = start_alerting(svc)  # silent-agent timer and outbox worker
         try:
             yield
         finally:
+            alerting.stop()
             maintenance.stop()
             svc.store.close()
 
@@ -114,14 +117,16 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return PlainTextResponse("metrics need the bearer token\n", status_code=401)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in (
         agents.router,
         auth.router,
         units.router,
         hosts.router,
+        incidents.router,
         admin.router,
+        declarations.router,
         web.router,
     ):
         app.include_router(router)

@@ -31,7 +31,7 @@ PLACEHOLDERS = frozenset(
 )
 # Hypervisor DMI vendors; Hyper-V says "Microsoft Corporation" like a Surface, so it is told
 # apart by its product name instead.
-_VIRTUAL_VENDORS = frozenset(("QEMU", "VMware, Inc.", "Xen", "innotek GmbH", "Red Hat"))
+VIRTUAL_VENDORS = frozenset(("QEMU", "VMware, Inc.", "Xen", "innotek GmbH", "Red Hat"))
 SERVER_HINTS = ("nginx", "apache2", "httpd", "mysqld", "mariadb", "postgres", "slapd", "named")
 _VIRTUAL_FS = frozenset(
     [
@@ -185,7 +185,36 @@ def _installed_at(host: Host) -> datetime | None:
     except FactError:
         return None
     stamp = result.stdout.strip()
-    return datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() and int(stamp) else None
+    if not (stamp.isascii() and stamp.isdigit()) or not 0 < int(stamp) < 4102444800:
+        return None
+    return datetime.fromtimestamp(int(stamp), UTC)
+
+
+def parse_running_units(text: str) -> list[str]:
+    """Unit names (without ``.service``) from ``systemctl list-units --plain --no-legend``."""
+    names = {
+        line.split()[0].removesuffix(".service")[:256] for line in text.splitlines() if line.split()
+    }
+    return sorted(names)[:2048]
+
+
+def _running_services(host: Host) -> list[str] | None:
+    """Running systemd services; None where systemd does not answer (containers, SysV)."""
+    try:
+        result = host.run(
+            [
+                "systemctl",
+                "list-units",
+                "--type=service",
+                "--state=running",
+                "--no-legend",
+                "--plain",
+            ],
+            timeout=10,
+        )
+    except FactError:
+        return None
+    return parse_running_units(result.stdout) if result.returncode == 0 else None
 
 
 def guess_role(host: Host, declared: str | None) -> tuple[str | None, str | None]:
@@ -232,6 +261,7 @@ def gather_system(host: Host, declared_role: str | None = None) -> SystemFacts:
         role_source=role_source,  # type: ignore[arg-type]
         os_edition=release.get("VARIANT_ID"),
         installed_at=_installed_at(host),
+        services_running=_running_services(host),
     )
 
 
@@ -257,7 +287,7 @@ def gather_hardware(host: Host) -> HardwareFacts:
 def _chassis(host: Host) -> str | None:
     vendor = (host.read_text("/sys/class/dmi/id/sys_vendor") or "").strip()
     product = (host.read_text("/sys/class/dmi/id/product_name") or "").strip()
-    if vendor in _VIRTUAL_VENDORS or product == "Virtual Machine":
+    if vendor in VIRTUAL_VENDORS or product == "Virtual Machine":
         return "virtual"
     text = (host.read_text("/sys/class/dmi/id/chassis_type") or "").strip()
     return chassis_kind(int(text)) if text.isdigit() else None

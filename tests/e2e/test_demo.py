@@ -27,6 +27,10 @@ def test_demo_once_from_clean_dir(tmp_path: Path) -> None:
         assert "Điểm đơn vị / unit score:" in result.stdout
         assert "Dashboard: https://127.0.0.1:" in result.stdout
         assert "/metrics" in result.stdout
+    assert "Báo cáo / reports:" in result.stdout
+    docx = list((data / "reports").glob("*.docx"))
+    xlsx = list((data / "reports").glob("*.xlsx"))
+    assert len(docx) == 1 and len(xlsx) == 1 and str(docx[0]) in result.stdout
     summary = json.loads((data / "reports" / "demo-summary.json").read_text())
     assert 0 <= summary["score"] <= 100
     assert summary["requirements"]

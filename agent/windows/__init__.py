@@ -1,0 +1,1 @@
+"""Windows facts: fixed PowerShell scripts run through a :class:`Host`, pure parsers over JSON."""
