@@ -16,7 +16,7 @@ from agent import limits
 from agent.config import AgentSettings
 from agent.gather import gather
 from agent.host import Host, LocalHost, os_family
-from agent.spool import Spool
+from agent.spool import Spool, SpoolFull, is_no_space
 from agent.state import AgentState, StateStore
 from agent.transport import Collector, CollectorRefused, CollectorUnavailable
 from canh.contract import (
@@ -91,16 +91,52 @@ class RoundResult:
     pending: int
     dropped: int
     error: str | None
+    retry_after: float = 0.0  # seconds the collector asked us to wait (Retry-After)
 
 
-def build_report(settings: AgentSettings, store: StateStore, host: Host) -> tuple[int, bytes]:
+class DiskFull(Exception):
+    """The agent's state cannot be saved even with the spool emptied."""
+
+
+def _save(store: StateStore, state: AgentState, spool: Spool) -> None:
+    """Persist the state; on a full disk, drop the oldest spooled reports (counted) until it fits.
+
+    The state is what keeps sequence numbers unique, so it wins over old reports."""
+    while True:
+        try:
+            store.save(state)
+            return
+        except OSError as err:
+            if not is_no_space(err):
+                raise
+            if not spool.drop_oldest():
+                raise DiskFull(f"no space left to save {store.state_path}: {err}") from err
+            state.dropped_reports += 1
+            state.storage_error = _no_space_message(spool, 1)
+
+
+def _no_space_message(spool: Spool, dropped: int) -> str:
+    return (
+        f"no space left on the disk of {spool.dir}: dropped the {dropped} oldest waiting "
+        "report(s) to keep the newest; free space on that disk"
+    )
+
+
+def build_report(
+    settings: AgentSettings, store: StateStore, host: Host, spool: Spool | None = None
+) -> tuple[int, bytes]:
     """Gather a report, give it the next sequence number, and persist the counter first."""
     state = store.load()
     now = time.time()
     full = state.full_requested or now - state.last_full_at >= settings.full_every_seconds
     seq = state.next_seq
     state.next_seq += 1
-    store.save(state)  # a sequence number is never reused, even after a crash
+    # A sequence number is never reused, even after a crash; on a full disk the oldest spooled
+    # reports make room for the counter.
+    if spool is None:
+        store.save(state)
+    else:
+        _save(store, state, spool)
     report = gather(
         host,
         state.agent_id,
@@ -124,8 +160,22 @@ def drain(settings: AgentSettings, store: StateStore) -> tuple[int, str | None]:
             response = collector.signed(key, state.agent_id, seq, "POST", INGEST_PATH, body)
         except CollectorUnavailable as err:
             error = str(err)
+            if err.retry_after:
+                state.retry_not_before = time.time() + err.retry_after
             break
         except CollectorRefused as err:
+            if err.status == 409:
+                # The collector already holds this sequence number: a resend of a report it
+                # committed (its answer was lost, or the resend was signed within the same
+                # second). Delivered; nothing to keep, nothing lost.
+                log.info("report %d was already received: %s", seq, err)
+                spool.remove(seq)
+                continue
+            if err.status == 401:
+                # Not this report's fault (the clock, the identity): keep it and every later one
+                # until the cause is fixed. The bounded spool limits what is kept.
+                error = _refusal_message(err, spool.depth())
+                break
             # Refused for good: keeping it would block every later report forever.
             log.error("report %d refused and dropped: %s", seq, err)
             spool.remove(seq)
@@ -139,8 +189,19 @@ def drain(settings: AgentSettings, store: StateStore) -> tuple[int, str | None]:
     state.last_error = error
     if sent:
         state.last_send_at = time.time()
-    store.save(state)
+    _save(store, state, spool)
     return sent, error
+
+
+def _refusal_message(err: CollectorRefused, waiting: int) -> str:
+    """What the operator reads in ``canh agent status`` when the collector refuses the agent."""
+    if err.reason == "clock_skew":
+        return (
+            f"the collector refused the report because this machine's clock is wrong ({err}). "
+            "Fix time synchronisation (systemd-timesyncd, chrony or w32time); "
+            f"{waiting} report(s) are kept and will be sent once the clock is right"
+        )
+    return f"{err}; {waiting} report(s) are kept: re-enroll this agent if it was revoked"
 
 
 def _remember_ack(state: AgentState, body: bytes, ack: IngestResponse) -> None:
@@ -162,14 +223,35 @@ def once(settings: AgentSettings, host: Host | None = None) -> RoundResult:
     store = StateStore(Path(settings.data_dir))
     spool = Spool(store.spool_dir, settings.spool_max_reports, settings.spool_max_bytes)
     spool.clean_temporary()
-    seq, body = build_report(settings, store, host or local_host())
-    dropped = spool.put(seq, body)
-    if dropped:
-        state = store.load()
+    dropped_before = store.load().dropped_reports
+    try:
+        seq, body = build_report(settings, store, host or local_host(), spool)
+    except DiskFull as err:
+        log.error("%s", err)
+        return RoundResult(0, 0, spool.depth(), 0, f"report not built: {err}")
+    state = store.load()
+    storage_error = state.storage_error if state.dropped_reports > dropped_before else None
+    try:
+        dropped = spool.put(seq, body)
+    except SpoolFull as err:
+        log.error("report %d dropped: %s", seq, err)
+        dropped, storage_error = err.dropped, str(err)
+    if spool.no_space_drops:
+        storage_error = _no_space_message(spool, spool.no_space_drops)
+    if dropped or state.storage_error != storage_error:
         state.dropped_reports += dropped
-        store.save(state)
-    sent, error = drain(settings, store)
-    return RoundResult(seq, sent, spool.depth(), dropped, error)
+        state.storage_error = storage_error
+        try:
+            _save(store, state, spool)
+        except DiskFull as err:
+            log.error("%s", err)
+    try:
+        sent, error = drain(settings, store)
+    except DiskFull as err:
+        log.error("%s", err)
+        sent, error = 0, str(err)
+    wait = max(0.0, store.load().retry_not_before - time.time())
+    return RoundResult(seq, sent, spool.depth(), dropped, error or storage_error, wait)
 
 
 def run(settings: AgentSettings, stop_after: int | None = None) -> None:
@@ -189,6 +271,9 @@ def run(settings: AgentSettings, stop_after: int | None = None) -> None:
         if backoff:
             # Exponential backoff with full jitter for the retry, capped at the interval.
             wait = min(wait, random.uniform(0, 30 * 2**backoff))  # noqa: S311
+        # Never sooner than the collector asked (Retry-After when it sheds load or its disk is
+        # full), with jitter so shed agents do not all return in the same second.
+        wait = max(wait, result.retry_after * random.uniform(1.0, 1.5))  # noqa: S311
         if stop_after is None or rounds < stop_after:
             time.sleep(wait)
 
@@ -207,4 +292,5 @@ def status(settings: AgentSettings) -> dict[str, object]:
         "last_error": state.last_error,
         "spool_depth": spool.depth(),
         "dropped_reports": state.dropped_reports,
+        "storage_error": state.storage_error,
     }

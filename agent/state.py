@@ -35,6 +35,10 @@ class AgentState(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     last_error: str | None = None
     dropped_reports: int = 0
     full_requested: bool = False
+    # Why the last round could not keep every report on disk (a full disk), if it could not.
+    storage_error: str | None = None
+    # The collector asked for no retry before this time (Retry-After on 429/503).
+    retry_not_before: float = 0.0
 
 
 class StateStore:

@@ -16,10 +16,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from canh.contract import signing
 
 MAX_RESPONSE_BYTES = 1024 * 1024
+MAX_RETRY_AFTER = 3600.0
+# OpenSSL verify codes (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED): on a freshly
+# issued certificate these mean this machine's clock is wrong, not the certificate.
+X509_NOT_YET_VALID = 9
+X509_EXPIRED = 10
 
 
 class CollectorUnavailable(Exception):
-    """The collector could not be reached or answered with a temporary error; retry later."""
+    """The collector could not be reached or answered with a temporary error; retry later
+    (not before ``retry_after`` seconds when the collector said so)."""
+
+    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class CollectorRefused(Exception):
@@ -66,6 +76,12 @@ class Collector:
             resp = conn.getresponse()
             data = resp.read(MAX_RESPONSE_BYTES + 1)
         except ssl.SSLCertVerificationError as err:
+            if err.verify_code in (X509_NOT_YET_VALID, X509_EXPIRED):
+                raise CollectorUnavailable(
+                    f"the collector's certificate {err.verify_message} by this machine's clock: "
+                    "check the clock and fix time synchronisation (systemd-timesyncd, chrony or "
+                    "w32time)"
+                ) from err
             raise CollectorUnavailable(
                 f"the collector's certificate is not signed by the pinned CA: {err.verify_message}"
             ) from err
@@ -76,7 +92,10 @@ class Collector:
         if len(data) > MAX_RESPONSE_BYTES:
             raise CollectorUnavailable("collector answer too large")
         if resp.status in (408, 425, 429) or resp.status >= 500:
-            raise CollectorUnavailable(f"collector busy or failing ({resp.status})")
+            raise CollectorUnavailable(
+                f"collector busy or failing ({resp.status})",
+                _retry_after(resp.getheader("retry-after")),
+            )
         if resp.status >= 400:
             reason, detail = _error_of(data)
             raise CollectorRefused(resp.status, reason, detail)
@@ -88,6 +107,13 @@ class Collector:
         """A request authenticated by the agent's key (DESIGN.md §3.1)."""
         headers = signing.sign(key, agent_id, method, path, seq, body)
         return self.request(method, path, body, headers)
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds from a Retry-After header (delta-seconds form; dates are not used by canh)."""
+    if value is None or not value.strip().isdigit():
+        return 0.0
+    return min(float(value), MAX_RETRY_AFTER)
 
 
 def _error_of(data: bytes) -> tuple[str, str]:

@@ -169,6 +169,34 @@ def cmd_user(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_collector_scan(args: argparse.Namespace) -> int:
+    from collector.errors import ApiError
+    from collector.evaluate import Knowledge
+    from collector.scanning import scan_unit
+    from inventory.errors import InventoryError
+    from inventory.settings import ScanSettings
+
+    _settings, store = _offline_store(args.data_dir)
+    try:
+        result, recorded = scan_unit(
+            store, Knowledge(), args.unit, ScanSettings(rate_pps=args.rate, banner=args.banner)
+        )
+    except (ApiError, InventoryError) as err:
+        raise UserError(getattr(err, "message", str(err))) from err
+    finally:
+        store.close()
+    print(
+        f"{len(result.devices)} devices on {', '.join(result.targets)}; "
+        f"{len(recorded.new_unmanaged)} new unmanaged"
+    )
+    for device in recorded.new_unmanaged:
+        print(
+            f"  new: {device['ip']} {device['mac'] or '-'} {device['vendor'] or ''} "
+            f"({device['type']})"
+        )
+    return EXIT_OK
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from collector.backup import BackupError, backup
     from collector.settings import ConfigError, load_settings
@@ -304,9 +332,10 @@ def cmd_agent_status(args: argparse.Namespace) -> int:
 
 
 def cmd_checks_list(args: argparse.Namespace) -> int:
-    from checks import PackError, builtin_pack, load_builtin
+    from checks import PackError, builtin_pack
+    from checks.registry import all_checks
 
-    registry = load_builtin()
+    registry = all_checks()
     try:
         pack = builtin_pack(args.pack)
     except (PackError, KeyError) as err:
@@ -341,9 +370,10 @@ def cmd_checks_list(args: argparse.Namespace) -> int:
 
 
 def cmd_checks_explain(args: argparse.Namespace) -> int:
-    from checks import PackError, builtin_pack, load_builtin
+    from checks import PackError, builtin_pack
+    from checks.registry import all_checks
 
-    registry = load_builtin()
+    registry = all_checks()
     lang = args.lang
     spec = registry.get(args.id)
     if spec is not None:
@@ -491,6 +521,18 @@ def _add_collector(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         cmd_backup,
     )
     p.add_argument("dest", type=Path, help="new file to write")
+    _data_dir(p, "/var/lib/canh")
+    p = _parser(
+        csub,
+        "scan",
+        "discover devices on a unit's declared subnets and record them (run as root, from cron "
+        "or a systemd timer)",
+        ["canh collector scan --unit bvdk --data-dir /var/lib/canh"],
+        cmd_collector_scan,
+    )
+    p.add_argument("--unit", required=True, help="unit whose declared subnets are scanned")
+    p.add_argument("--rate", type=float, default=200.0, help="packets per second (default 200)")
+    p.add_argument("--banner", action="store_true", help="read banners of open TCP ports")
     _data_dir(p, "/var/lib/canh")
     p = _parser(
         csub,

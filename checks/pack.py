@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from checks.model import Text2
+from checks.model import CheckSpec, Text2
 
 BUILTIN_PACKS = ("vn-2026", "vn-legacy")
 DEFAULT_PACK = "vn-2026"
@@ -103,6 +103,10 @@ class Pack:
     thresholds: Mapping[str, Threshold]
     requirements: tuple[Requirement, ...]
     source: str = field(default="")
+    # Checks compiled from the pack's own ``rules:`` (checks/custom.py), by check id.
+    custom_checks: Mapping[str, CheckSpec] = field(default_factory=dict)
+    # Per-level evaluation plans, computed once by checks/scoring.py (not part of the value).
+    plans: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def for_level(self, level: int) -> tuple[Requirement, ...]:
         """The requirements that apply at ``level``."""
@@ -226,6 +230,7 @@ _REQ_KEYS = (
     "checks",
     "thresholds",
     "declaration",
+    "rules",
 )
 _REQ_REQUIRED = (
     "id",
@@ -276,7 +281,11 @@ def _thresholds(r: _Reader, node: yaml.Node) -> dict[str, Threshold]:
 
 
 def _requirement(
-    r: _Reader, node: yaml.Node, thresholds: Mapping[str, Threshold], known: set[str] | None
+    r: _Reader,
+    node: yaml.Node,
+    thresholds: Mapping[str, Threshold],
+    known: set[str] | None,
+    custom: dict[str, CheckSpec],
 ) -> Requirement:
     f = r.mapping(node, "requirement", _REQ_KEYS, _REQ_REQUIRED)
     rid = r.string(f["id"], "requirement id", r"L[0-9]-[A-Z]+-[A-Z0-9]+-[0-9]+|[A-Z0-9-]{3,40}")
@@ -289,9 +298,20 @@ def _requirement(
     check_ids: list[str] = []
     for n in r.sequence(f["checks"], f"{rid}.checks"):
         cid = r.string(n, f"{rid}.checks[]", r"[a-z0-9_]+\.[a-z0-9_]+")
-        if known is not None and cid not in known:
+        if known is not None and cid not in known and cid not in custom:
             raise r.fail(n, f"{rid}: unknown check {cid!r} (see 'canh checks list')")
         check_ids.append(cid)
+    if "rules" in f:
+        from checks.custom import compile_rule  # the rule vocabulary needs the facts contract
+
+        if "A" not in evidence:
+            raise r.fail(f["rules"], f"{rid}: rules are agent (A) evidence: add A to evidence")
+        for n in r.sequence(f["rules"], f"{rid}.rules"):
+            spec = compile_rule(r, n, rid)
+            if spec.id in custom or (known is not None and spec.id in known):
+                raise r.fail(n, f"{rid}: rule {spec.id!r} defined twice")
+            custom[spec.id] = spec
+            check_ids.append(spec.id)
     req_thresholds: list[str] = []
     for n in r.sequence(f["thresholds"], f"{rid}.thresholds") if "thresholds" in f else []:
         key = r.string(n, f"{rid}.thresholds[]")
@@ -337,8 +357,9 @@ def parse_pack(text: str, file: str, known_checks: Iterable[str] | None) -> Pack
     thresholds = _thresholds(r, top["thresholds"])
     known = set(known_checks) if known_checks is not None else None
     requirements: list[Requirement] = []
+    custom: dict[str, CheckSpec] = {}
     for node in r.sequence(top["requirements"], "requirements"):
-        req = _requirement(r, node, thresholds, known)
+        req = _requirement(r, node, thresholds, known, custom)
         if any(x.id == req.id for x in requirements):
             raise r.fail(node, f"duplicate requirement id {req.id}")
         requirements.append(req)
@@ -360,6 +381,7 @@ def parse_pack(text: str, file: str, known_checks: Iterable[str] | None) -> Pack
         thresholds=thresholds,
         requirements=tuple(requirements),
         source=file,
+        custom_checks=custom,
     )
 
 
@@ -382,3 +404,78 @@ def load_builtin_pack(pack_id: str, known_checks: Iterable[str] | None = None) -
         raise KeyError(f"no built-in pack {pack_id!r} (have: {', '.join(BUILTIN_PACKS)})")
     text = resources.files("checks").joinpath(f"packs/{pack_id}.yaml").read_text("utf-8")
     return parse_pack(text, f"checks/packs/{pack_id}.yaml", known_checks)
+
+
+def _override_problem(threshold: Threshold, value: Any) -> str | None:  # noqa: PLR0911 - one per type
+    """Why ``value`` cannot replace ``threshold``'s value, or None."""
+    base = threshold.value
+    if isinstance(base, bool) or isinstance(value, bool):
+        return (
+            None if isinstance(base, bool) and isinstance(value, bool) else "must be true or false"
+        )
+    if isinstance(base, int | float):
+        if not isinstance(value, int | float) or (
+            isinstance(base, int) and isinstance(value, float)
+        ):
+            return f"must be {'an integer' if isinstance(base, int) else 'a number'}"
+        if value < 0 or (threshold.unit == "percent" and value > 100):
+            return "is out of range" + (" 0..100" if threshold.unit == "percent" else " (negative)")
+        return None
+    if isinstance(base, str):
+        if not isinstance(value, str):
+            return "must be text"
+        if "/" in base and base.split(",")[0].strip().startswith(("tcp/", "udp/")):
+            from checks.thresholds import parse_ports
+
+            try:
+                parse_ports(value)
+            except ValueError as err:
+                return f"is not a port list: {err}"
+        return None
+    if isinstance(base, list) and not isinstance(value, list):
+        return "must be a list"
+    return None
+
+
+def parse_overrides(text: str, file: str, pack: Pack) -> dict[str, Any]:
+    """A unit's threshold overrides for ``pack`` (docs/PACKS.md): every key must exist in the
+    pack and keep its type; anything else is refused with the file, line and reason."""
+    r = _Reader(file)
+    top = r.mapping(
+        _compose(text, file), "overrides", ("pack", "unit", "thresholds"), ("pack", "thresholds")
+    )
+    pack_id = r.string(top["pack"], "pack")
+    if pack_id != pack.id:
+        raise r.fail(top["pack"], f"overrides are for pack {pack_id!r}, not {pack.id!r}")
+    if "unit" in top:
+        r.string(top["unit"], "unit")
+    node = top["thresholds"]
+    if not isinstance(node, yaml.MappingNode):
+        raise r.fail(node, "thresholds must be a mapping")
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = r.string(key_node, "threshold key")
+        if key in out:
+            raise r.fail(key_node, f"duplicate threshold {key!r}")
+        threshold = pack.thresholds.get(key)
+        if threshold is None:
+            raise r.fail(key_node, f"threshold {key!r} is not in pack {pack.id}")
+        value = r.value(value_node, f"threshold {key}")
+        problem = _override_problem(threshold, value)
+        if problem:
+            raise r.fail(
+                value_node, f"threshold {key!r} {problem} (pack value {threshold.value!r})"
+            )
+        out[key] = value
+    return out
+
+
+def load_overrides_file(path: Path, pack: Pack) -> dict[str, Any]:
+    """A unit's threshold overrides from a file."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise PackError(str(path), 1, f"cannot read: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise PackError(str(path), 1, "not UTF-8 text") from err
+    return parse_overrides(text, str(path), pack)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from checks.model import CheckFn, CheckSpec, Severity, Text2
+from checks.network import NETWORK_CHECKS, NetworkCheckSpec
 from checks.pack import Pack, load_builtin_pack
 
 CHECKS: dict[str, CheckSpec] = {}
@@ -20,8 +21,13 @@ def check(
     sections: tuple[str, ...],
     os: tuple[str, ...] = ("windows", "linux"),
     thresholds: tuple[str, ...] = (),
+    supporting: bool = False,
+    optional: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register a check; texts are (Vietnamese, English) pairs."""
+    """Register a check; texts are (Vietnamese, English) pairs; ``thresholds`` are every pack
+    key the check may read; ``supporting`` marks evidence that confirms but never refutes;
+    ``optional`` names sections read when present (a finding depends only on ``sections`` and
+    ``optional``, which lets scoring share findings between hosts with equal facts)."""
 
     def register(fn: CheckFn) -> CheckFn:
         if id in CHECKS:
@@ -36,6 +42,8 @@ def check(
             os_families=os,
             thresholds=thresholds,
             fn=fn,
+            supporting=supporting,
+            optional_sections=optional,
         )
         return fn
 
@@ -49,12 +57,21 @@ def load_builtin() -> dict[str, CheckSpec]:
     return CHECKS
 
 
+def all_checks() -> dict[str, CheckSpec | NetworkCheckSpec]:
+    """Every built-in check, host and network, by id (for listings such as ``canh checks``)."""
+    load_builtin()
+    return {**CHECKS, **NETWORK_CHECKS}
+
+
+def known_checks() -> set[str]:
+    """Every built-in check id, host and network (a pack may reference only these)."""
+    load_builtin()
+    return set(CHECKS) | set(NETWORK_CHECKS)
+
+
 def builtin_pack(pack_id: str) -> Pack:
-    """A shipped pack, validated against the built-in checks (the one way callers load them)."""
-    checks = load_builtin()
-    return load_builtin_pack(pack_id, checks if STRICT_PACKS else None)
+    """A shipped pack, validated against the built-in checks (the one way callers load them).
 
-
-# While the catalogue's checks are being written, shipped packs may name checks that do not exist
-# yet; scoring reports those as "unknown: check not available", never as a pass.
-STRICT_PACKS = False
+    A pack that names a check that does not exist is refused with the file and line.
+    """
+    return load_builtin_pack(pack_id, known_checks())

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from canh import __version__
 from collector.alerts import start_alerting
-from collector.api import admin, agents, auth, declarations, hosts, incidents, units
+from collector.api import admin, agents, auth, declarations, devices, hosts, incidents, units
 from collector.errors import ApiError, StoreUnavailable
 from collector.maintenance import Maintenance
 from collector.metrics import exposition, make_registry
@@ -127,6 +127,7 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
         incidents.router,
         admin.router,
         declarations.router,
+        devices.router,
         web.router,
     ):
         app.include_router(router)

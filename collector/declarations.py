@@ -425,9 +425,11 @@ def revoke(store: Store, table: str, unit_id: str, item_id: str, actor: str) -> 
 def rescore(store: Store, knowledge: Knowledge, unit_id: str) -> None:
     """Rescore the unit and its ancestors now (one write job), so pages show the change."""
     # Imported here: collector.evaluate may load declarations from this module.
-    from collector.evaluate import ancestors, score_unit_row
+    from collector.evaluate import ancestors, reevaluate_unit_hosts, score_unit_row
 
     def job(conn: sqlite3.Connection) -> None:
+        # Check waivers and the MFA declaration change host findings too.
+        reevaluate_unit_hosts(conn, knowledge, unit_id)
         for uid in ancestors(conn, unit_id):
             score_unit_row(conn, knowledge, uid)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,12 @@ from collector.errors import ApiError
 from collector.evaluate import Knowledge, evaluate_host_row
 from collector.store import Store
 
+# Upper bounds of the ingest latency histogram (seconds); DESIGN.md §6 targets p99 ≤ 50 ms.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Refusals that mean someone forged or replayed an enrolled agent's request (alert rules).
+SUSPICIOUS = frozenset({"bad_signature", "replay"})
+MAX_SUSPECTS = 10_000  # agents tracked at once; only enrolled ids reach these reasons
+
 
 @dataclass(slots=True)
 class IngestStats:
@@ -36,9 +44,26 @@ class IngestStats:
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     latency_sum: float = 0.0
+    latency_count: int = 0
+    # Per bucket of LATENCY_BUCKETS (not cumulative), plus the overflow above the last bound.
+    latency_buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    # Agent id → times of its recent forged or replayed requests.
+    suspicious: dict[str, deque[float]] = field(default_factory=dict)
 
-    def reject(self, reason: str) -> None:
+    def reject(self, reason: str, agent_id: str | None = None) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        if agent_id and reason in SUSPICIOUS:
+            times = self.suspicious.get(agent_id)
+            if times is None and len(self.suspicious) < MAX_SUSPECTS:
+                times = self.suspicious[agent_id] = deque(maxlen=64)
+            if times is not None:
+                times.append(time.time())
+
+    def observe(self, seconds: float) -> None:
+        """Record one accepted request's latency."""
+        self.latency_sum += seconds
+        self.latency_count += 1
+        self.latency_buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
 
 
 @dataclass(frozen=True, slots=True)

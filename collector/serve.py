@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 from pathlib import Path
 
 from canh.atomicfile import write_atomic
+from collector.http_limits import Limits, guarded_protocol
 from collector.logs import configure as configure_logging
 from collector.settings import CONFIG_NAME, CollectorSettings, dump_settings, load_settings
 from collector.store import Store
@@ -55,6 +57,20 @@ def init(
     return settings, password
 
 
+CONCURRENCY = 2048
+
+
+def _raise_file_limit(wanted: int) -> None:
+    """Let the process hold ``wanted`` descriptors when its hard limit allows (the soft default
+    of 1024 would make accept() fail before ``limit_concurrency`` connections)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def serve(settings: CollectorSettings) -> None:
     """Serve until interrupted."""
     import uvicorn
@@ -62,6 +78,16 @@ def serve(settings: CollectorSettings) -> None:
     from collector.app import create_app
 
     configure_logging(settings.log_level)
+    _raise_file_limit(2 * CONCURRENCY + 256)
+    # The writer thread runs Python (checks, scores) between SQLite calls; with the default 5 ms
+    # GIL switch interval the event loop waits up to that long after every wake-up, so under a
+    # reconnect storm /healthz and /metrics queue for seconds. 1 ms keeps the loop responsive.
+    sys.setswitchinterval(0.001)
+    limits = Limits(
+        header_timeout=settings.header_timeout_seconds,
+        body_min_rate=settings.body_min_rate_bytes,
+        max_body_bytes=settings.max_request_bytes,
+    )
     files = TlsFiles(settings.path / "tls")
     app = create_app(settings)
     log.info("collector starting", extra={"url": settings.url, "db": str(settings.db_path)})
@@ -75,5 +101,8 @@ def serve(settings: CollectorSettings) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
-        limit_concurrency=2048,
+        limit_concurrency=CONCURRENCY,
+        # Idle keep-alive connections close after 5 s; slow requests are cut by ``limits``.
+        timeout_keep_alive=5,
+        http=guarded_protocol(limits),
     )

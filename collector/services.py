@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from collector.alerts import Alerting
 from collector.evaluate import Knowledge, ancestors, score_unit_row
 from collector.ingest import BatchChanges, IngestStats
 from collector.settings import CollectorSettings
@@ -27,6 +28,8 @@ class Services:
     pending: BatchChanges = field(default_factory=BatchChanges)
     # Run inside the writer after every batch, in order, with what the batch changed.
     after_batch: list[AfterBatch] = field(default_factory=list)
+    # Alert rules, incidents and delivery counters (collector/alerts/); None: alerting off.
+    alerts: Alerting | None = None
 
 
 def rescore(knowledge: Knowledge) -> AfterBatch:
@@ -48,6 +51,8 @@ def build_services(settings: CollectorSettings) -> Services:
     knowledge.validate()
     pending = BatchChanges()
     hooks: list[AfterBatch] = [rescore(knowledge)]
+    alerting = Alerting(settings, knowledge)
+    hooks.append(alerting.after_batch)  # after rescoring: score alerts read the new scores
 
     def after_batch(conn: sqlite3.Connection) -> None:
         try:
@@ -65,4 +70,5 @@ def build_services(settings: CollectorSettings) -> Services:
         pending=pending,
         ca_pem=ca_pem,
         after_batch=hooks,
+        alerts=alerting,
     )

@@ -1,5 +1,50 @@
-"""Built-in checks. Each module registers its checks with ``@check``; this tuple is the list."""
+"""Built-in checks. Each module registers its checks with ``@check`` (host facts) or
+``@network_check`` (the collector's network observation); this tuple is the list."""
 
-from checks.builtin import hardware, ports
+from checks.builtin import (
+    account,
+    autorun,
+    av,
+    encryption,
+    firewall,
+    hardware,
+    lockout,
+    logging,
+    network,
+    os,
+    password,
+    patch,
+    ports,
+    remote,
+    scan_devices,
+    scan_perimeter,
+    scan_web,
+    screenlock,
+    smb,
+    software,
+    timesync,
+)
 
-MODULES = (hardware, ports)
+MODULES = (
+    account,
+    autorun,
+    av,
+    encryption,
+    firewall,
+    hardware,
+    lockout,
+    logging,
+    network,
+    os,
+    password,
+    patch,
+    ports,
+    remote,
+    scan_devices,
+    scan_perimeter,
+    scan_web,
+    screenlock,
+    smb,
+    software,
+    timesync,
+)

@@ -9,7 +9,7 @@ import time
 import msgspec
 from fastapi import APIRouter, Request, Response
 
-from canh.contract import EnrollRequest, EnrollResponse, encode
+from canh.contract import EnrollRequest, EnrollResponse, encode, signing
 from canh.contract.signing import SignatureRejected
 from collector.api.deps import ServicesDep
 from collector.errors import ApiError
@@ -95,11 +95,12 @@ async def ingest(request: Request, svc: ServicesDep) -> Response:
             ingest_job(svc.knowledge, svc.pending, signed, digest, report)
         )
     except ApiError as err:
-        svc.stats.reject(err.reason)
+        # The claimed agent id feeds the forged/replayed-report alert (collector/alerts/rules.py).
+        svc.stats.reject(err.reason, request.headers.get(signing.HEADER_AGENT))
         raise
     if ack.duplicate:
         svc.stats.duplicates += 1
     else:
         svc.stats.accepted += 1
-    svc.stats.latency_sum += time.perf_counter() - started
+    svc.stats.observe(time.perf_counter() - started)
     return Response(encode(ack), media_type=JSON)

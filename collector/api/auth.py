@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Response
@@ -21,6 +22,8 @@ LOCKOUT_SECONDS = 900
 class LoginCreate(BaseModel):
     """Credentials."""
 
+    model_config = {"extra": "forbid"}
+
     username: Annotated[str, Field(min_length=1, max_length=128)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -33,29 +36,41 @@ class SessionPublic(BaseModel):
     role: str
 
 
+def _reserve_attempt(user_id: str, now: float) -> Callable[[sqlite3.Connection], bool]:
+    """Count one password attempt *before* checking it, atomically in the single writer; False
+    while the account is locked. Checking first and counting after would let guesses sent in
+    parallel all pass the lockout test together (tests/resilience/test_attacks.py)."""
+
+    def job(conn: sqlite3.Connection) -> bool:
+        cursor = conn.execute(
+            "UPDATE users SET "
+            "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
+            "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END "
+            "WHERE id = ? AND locked_until <= ?",
+            (MAX_FAILURES, MAX_FAILURES, now + LOCKOUT_SECONDS, user_id, now),
+        )
+        return cursor.rowcount == 1
+
+    return job
+
+
 def login(svc: ServicesDep, body: LoginCreate) -> SessionPublic:
     """Check a password with lockout after repeated failures; return a new session."""
     row = svc.store.user_by_name(body.username)
     now = time.time()
-    if row is not None and row["locked_until"] > now:
+    if row is not None and not svc.store.writer.call(_reserve_attempt(row["id"], now)):
         raise ApiError(429, "locked", "too many failed logins; try again later")
     if row is None or not verify_password(body.password, row["password_hash"]):
         if row is not None:
-            failures = row["failed_logins"] + 1
-            locked = now + LOCKOUT_SECONDS if failures >= MAX_FAILURES else 0
-            svc.store.writer.call(
-                lambda c: c.execute(
-                    "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                    (0 if locked else failures, locked, row["id"]),
-                )
-            )
             svc.store.writer.call(svc.store.audit_job(body.username, "login.failed", row["id"]))
         raise ApiError(401, "bad_credentials", "wrong user name or password")
     token = new_token()
     expires = now + svc.settings.session_hours * 3600
 
     def job(conn: sqlite3.Connection) -> None:
-        conn.execute("UPDATE users SET failed_logins = 0 WHERE id = ?", (row["id"],))
+        conn.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?", (row["id"],)
+        )
         conn.execute(
             "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?,?,?,?)",
             (token_hash(token), row["id"], expires, now),

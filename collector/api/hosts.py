@@ -80,6 +80,8 @@ def host_events(svc: ServicesDep, user: UserDep, host_id: str) -> list[dict[str,
 class ReenrollAllow(BaseModel):
     """How long a reinstalled machine may take this host back."""
 
+    model_config = {"extra": "forbid"}
+
     hours: Annotated[int, Field(ge=1, le=24 * 14)] = 24
 
 

@@ -23,6 +23,8 @@ router = APIRouter(prefix="/api/v1/units", tags=["units"])
 class UnitCreate(BaseModel):
     """A new unit."""
 
+    model_config = {"extra": "forbid"}
+
     name: Annotated[str, Field(min_length=1, max_length=200)]
     parent_id: Annotated[str | None, Field(max_length=64)] = None
     pack: Annotated[str, Field(max_length=64)] = "vn-2026"
@@ -82,6 +84,8 @@ class UnitUpdate(BaseModel):
 
 class TokenCreate(BaseModel):
     """A new enrollment token."""
+
+    model_config = {"extra": "forbid"}
 
     uses: Annotated[int, Field(ge=1, le=10000)] = 1
     ttl_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 72

@@ -227,6 +227,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX devices_unit ON devices(unit_id, last_seen)",
         "ALTER TABLE unit_scores ADD COLUMN kpis TEXT NOT NULL DEFAULT '{}'",
     ),
+    # 4: what a unit declares about itself (zones, approved lists, baselines) for the checks, and
+    # each host's KPI counts so a unit's KPIs add up without re-reading every finding
+    (
+        "ALTER TABLE units ADD COLUMN profile TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE hosts ADD COLUMN kpis TEXT NOT NULL DEFAULT '{}'",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

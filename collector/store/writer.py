@@ -25,6 +25,24 @@ from collector.errors import StoreUnavailable
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 log = logging.getLogger("canh.collector.writer")
+# Result codes that mean the storage failed, not the job: the whole batch is abandoned (503) —
+# SQLite may already have rolled the transaction back (https://sqlite.org/lang_transaction.html).
+STORAGE_FAILURES = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_CORRUPT,
+    }
+)
+
+
+def storage_failure(err: BaseException) -> bool:
+    """A SQLite error caused by the disk or the database file rather than by the job."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return isinstance(err, sqlite3.Error) and code is not None and code & 0xFF in STORAGE_FAILURES
 
 
 @dataclass(slots=True)
@@ -138,6 +156,8 @@ class Writer:
                 try:
                     value = item.job(conn)
                 except Exception as err:  # noqa: BLE001 - handed to the waiting request
+                    if storage_failure(err):
+                        raise  # a full disk: nothing of this batch can be committed
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     results.append((item, None, err))
