@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the test suite starts for real (see docs/TESTING.md).
-APT_TEST := iproute2 make chromium libreoffice-writer-nogui poppler-utils fonts-liberation2 fonts-noto-core openssh-server snmpd openssl clamav clamav-daemon prometheus prometheus-alertmanager
+APT_TEST := iproute2 make chromium libreoffice-writer-nogui poppler-utils fonts-liberation2 fonts-noto-core openssh-server snmpd openssl clamav clamav-daemon prometheus prometheus-alertmanager faketime ethtool
 
 # Peers and tools the benchmarks run side by side with canh.
 APT_BENCH := wrk time fusioninventory-agent arp-scan nmap util-linux

@@ -10,7 +10,7 @@ import dataclasses
 import sys
 from collections.abc import Callable
 
-from bench import agent, alerts, discovery, ingest, scoring, web
+from bench import agent, alerts, discovery, ingest, resilience, scoring, web
 from bench.results import Result, save
 
 BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[], list[Result]]] = {
     "metrics": alerts.run,
     "web": web.run,
     "discovery": discovery.run,
+    "resilience": resilience.run,
 }
 
 

@@ -75,7 +75,15 @@ def host_facts(
         if fact_type is None:
             continue
         if status == "ok" and data is not None:
-            sections[section] = msgspec.json.decode(data, type=fact_type)
+            try:
+                sections[section] = msgspec.json.decode(data, type=fact_type)
+            except msgspec.ValidationError as err:
+                # Stored under an older contract: say so instead of failing the whole host.
+                errors[section] = (
+                    f"stored facts no longer match the contract ({err}); "
+                    "the next report replaces them"
+                )
+                continue
             if digest:
                 hashes[section] = digest
         elif status == "error":

@@ -1,4 +1,4 @@
-"""The HTTP protocol the collector serves with: uvicorn's httptools protocol plus the limits it lacks.
+"""The HTTP protocol the collector serves: uvicorn's httptools protocol plus the limits it lacks.
 
 uvicorn only times out *idle* keep-alive connections. A client that opens a connection and then
 trickles its request headers or body a byte at a time (slowloris) holds that connection — and one

@@ -26,7 +26,7 @@ class CollectorSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     public_url: str | None = None
     max_report_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 2 * 1024 * 1024
     # Hard cap on any request body, enforced by the server before the application runs (413).
-    max_request_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1024 * 1024 * 1024)] = 16 * 1024 * 1024
+    max_request_bytes: Annotated[int, msgspec.Meta(ge=1024, le=2**30)] = 16 * 1024 * 1024
     # Slow clients (slowloris): request headers must arrive within this many seconds (else 408),
     # and after this grace a body must keep arriving at body_min_rate_bytes per second.
     header_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=300)] = 10

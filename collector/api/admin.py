@@ -65,7 +65,7 @@ def audit_log(
     svc: ServicesDep,
     user: UserDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Newest first."""
     if user.role not in ("admin", "auditor"):

@@ -52,7 +52,7 @@ def list_devices(
     unit_id: str,
     unmanaged: Annotated[bool, Query()] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Newest first; ``unmanaged=true`` keeps those matched to no enrolled host."""
     require_unit(svc, user, unit_id)

@@ -29,7 +29,7 @@ def list_hosts(
     user: UserDep,
     unit: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Hosts, optionally of one unit (and its children)."""
     if unit is not None:

@@ -146,24 +146,29 @@ class Writer:
         except Exception as err:  # noqa: BLE001 - handed to the caller
             item.future.set_exception(err)
 
+    @staticmethod
+    def _run_job(conn: sqlite3.Connection, item: _Item) -> tuple[_Item, Any, BaseException | None]:
+        """One job in its own savepoint; its error is handed to the waiting request, except a
+        storage failure, which fails the whole batch."""
+        conn.execute("SAVEPOINT job")
+        try:
+            value = item.job(conn)
+        except Exception as err:
+            if storage_failure(err):
+                raise  # a full disk: nothing of this batch can be committed
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            return item, None, err
+        conn.execute("RELEASE job")
+        return item, value, None
+
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
         started = time.perf_counter()
         results: list[tuple[_Item, Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for item in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    value = item.job(conn)
-                except Exception as err:  # noqa: BLE001 - handed to the waiting request
-                    if storage_failure(err):
-                        raise  # a full disk: nothing of this batch can be committed
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    results.append((item, None, err))
-                else:
-                    conn.execute("RELEASE job")
-                    results.append((item, value, None))
+                results.append(self._run_job(conn, item))
             if self._after_batch is not None:
                 conn.execute("SAVEPOINT after")
                 try:

@@ -103,8 +103,17 @@ def run_soak(workdir: Path, seconds: float, warmup: float) -> SoakResult:
         config = agent_config(workdir / "agent.toml", interval_seconds=30)
         with (workdir / "agent.log").open("ab") as log:
             agent = subprocess.Popen(
-                [PYTHON, "-m", "canh", "agent", "run", "--data-dir", str(agent_dir)]
-                + ["--config", str(config)],
+                [
+                    PYTHON,
+                    "-m",
+                    "canh",
+                    "agent",
+                    "run",
+                    "--data-dir",
+                    str(agent_dir),
+                    "--config",
+                    str(config),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

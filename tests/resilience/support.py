@@ -191,8 +191,16 @@ def launch_collector(
     log = log or data_dir / "serve.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [*netns_prefix(netns), PYTHON, "-m", "canh", "collector", "serve"]
-            + ["--data-dir", str(data_dir)],
+            [
+                *netns_prefix(netns),
+                PYTHON,
+                "-m",
+                "canh",
+                "collector",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -397,8 +405,16 @@ class Probe:
         # so it should not also queue for this machine's CPU behind the load generator.
         prefix = ["nice", "-n", "-5"] if os.geteuid() == 0 else []
         self.proc = subprocess.Popen(
-            [*prefix, PYTHON, "-m", "tests.resilience.probe", url, str(ca_file), str(seconds)]
-            + paths,
+            [
+                *prefix,
+                PYTHON,
+                "-m",
+                "tests.resilience.probe",
+                url,
+                str(ca_file),
+                str(seconds),
+                *paths,
+            ],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,

@@ -1,4 +1,4 @@
-"""Collector down while a real agent keeps gathering: everything arrives afterwards, in order, once."""
+"""Collector down while a real agent keeps gathering: all arrives afterwards, in order, once."""
 
 from __future__ import annotations
 

@@ -142,7 +142,7 @@ def test_collector_kill9_during_batched_ingest(collector_dir: tuple[Path, list[S
     )
 
 
-AGENT_KILLS = 30
+AGENT_KILLS = 20
 
 
 def _check_agent_files(agent_dir: Path) -> set[int]:

@@ -208,8 +208,9 @@ def test_lossy_reordering_link_still_delivers_everything_once(lab: Lab, tmp_path
     assert stored_reports(data / "canh.db") == [(host, seq) for seq in built]
     if not lab.kernel_netem:
         assert counts["dropped"] > 0 and counts["reordered"] > 0, counts
+    how = "tc netem" if lab.kernel_netem else "userspace relay, no sch_netem"
     print(
-        f"\nnetwork faults ({'tc netem' if lab.kernel_netem else 'userspace relay, no sch_netem'}): "
+        f"\nnetwork faults ({how}): "
         f"{len(built)} reports built, {len(built)} stored once in order, {elapsed:.1f} s; "
         f"relay {counts}"
     )

@@ -164,12 +164,12 @@ def seed_hosts(store: Store, per_unit: int, now: float | None = None) -> Seeded:
                                         {
                                             "name": "Mozilla Firefox",
                                             "version": "128.0",
-                                            "source": "msi",
+                                            "source": "registry",
                                         },
                                         {
                                             "name": "Phần mềm Kế toán HCSN",
                                             "version": "2.1",
-                                            "source": "msi",
+                                            "source": "registry",
                                         },
                                     ]
                                 }
