@@ -38,7 +38,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not is_root(), reason="mounting a tmpfs needs root"),
 ]
-OFFLINE_ROUNDS = 15
+OFFLINE_ROUNDS = 10
 
 
 @pytest.mark.timeout(300)
