@@ -84,7 +84,7 @@ async def ingest(request: Request, svc: ServicesDep) -> Response:
                 svc.store,
                 dict(request.headers),
                 "POST",
-                request.url.path,
+                request.scope["path"],
                 body,
                 svc.settings.max_clock_skew_seconds,
             )
