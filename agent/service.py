@@ -182,7 +182,13 @@ def drain(settings: AgentSettings, store: StateStore) -> tuple[int, str | None]:
             state.dropped_reports += 1
             error = str(err)
             continue
-        ack = msgspec.json.decode(response.body, type=IngestResponse)
+        try:
+            ack = msgspec.json.decode(response.body, type=IngestResponse)
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            # A 2xx that is not our acknowledgement (a proxy page, a broken collector): keep the
+            # report and try again later; the collector answers a resend as a duplicate.
+            error = f"the collector's answer is not an acknowledgement: {err}"
+            break
         _remember_ack(state, body, ack)
         spool.remove(seq)
         sent += 1
