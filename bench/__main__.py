@@ -31,16 +31,15 @@ def main() -> int:
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    results: list[Result] = []
     for name in args.names or list(BENCHMARKS):
         print(f"== {name}", file=sys.stderr)
-        results += [dataclasses.replace(r, group=name) for r in BENCHMARKS[name]()]
-    for r in results:
-        print(
-            f"{r.name}: {r.value:g} {r.unit}"
-            + (f" (peer {r.peer_value:g}, ratio {r.ratio})" if r.peer_value is not None else "")
-        )
-    save(results, "make bench")
+        results = [dataclasses.replace(r, group=name) for r in BENCHMARKS[name]()]
+        for r in results:
+            print(
+                f"{r.name}: {r.value:g} {r.unit}"
+                + (f" (peer {r.peer_value:g}, ratio {r.ratio})" if r.peer_value is not None else "")
+            )
+        save(results, "make bench")  # after each group: a long run keeps what it measured
     return 0
 
 
