@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sys
 from pathlib import Path
 
 from canh.atomicfile import write_atomic
@@ -79,10 +78,6 @@ def serve(settings: CollectorSettings) -> None:
 
     configure_logging(settings.log_level)
     _raise_file_limit(2 * CONCURRENCY + 256)
-    # The writer thread runs Python (checks, scores) between SQLite calls; with the default 5 ms
-    # GIL switch interval the event loop waits up to that long after every wake-up, so under a
-    # reconnect storm /healthz and /metrics queue for seconds. 1 ms keeps the loop responsive.
-    sys.setswitchinterval(0.001)
     limits = Limits(
         header_timeout=settings.header_timeout_seconds,
         body_min_rate=settings.body_min_rate_bytes,

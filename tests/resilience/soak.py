@@ -78,8 +78,11 @@ def _load(
         except OSError:
             out["refused"] += 1
         if tick % int(RATE * SAMPLE_EVERY) == 0:
-            client.get("/metrics")
-            client.get("/api/v1/hosts?limit=50", token)
+            try:
+                reads = [client.get("/metrics"), client.get("/api/v1/hosts?limit=50", token)]
+                out["refused"] += sum(answer.status != 200 for answer in reads)
+            except OSError:
+                out["refused"] += 1
         tick += 1
         next_at += 1 / RATE
         time.sleep(max(0.0, next_at - time.monotonic()))
@@ -148,7 +151,7 @@ def run_soak(workdir: Path, seconds: float, warmup: float) -> SoakResult:
     rounds = sum(1 for h, _s in stored_reports(data / "canh.db") if h == host)
     stored = len(stored_reports(data / "canh.db")) - rounds
     if counts["refused"]:
-        errors.append(f"{counts['refused']} simulated reports were not accepted")
+        errors.append(f"{counts['refused']} simulated requests failed or were refused")
     after = {k: [(t, v) for t, v in s if t >= warmup] for k, s in samples.items()}
     return SoakResult(
         seconds=seconds,
