@@ -118,7 +118,7 @@ def _template(os: str, role: str, flavour: int) -> dict[str, msgspec.Struct]:
                     ],
                 )
             ],
-            dns_servers=["8.8.8.8" if bad else "10.2.0.53"],
+            dns_servers=["203.0.113.53" if bad else "10.2.0.53"],
         ),
         "ports": PortsFacts(
             listening=[

@@ -211,7 +211,7 @@ def test_workstation_remote_and_desktop() -> None:
     assert facts.ssh_running is False and facts.ssh_permit_root_login is None
     assert (facts.autologon_enabled, facts.autorun_disabled) == (True, True)
     rules = {(r.proto, r.port): r.sources for r in facts.inbound_admin_rules or []}
-    assert rules == {("tcp", 22): ["192.168.1.0/24"], ("tcp", 3389): ["any"]}
+    assert rules == {("tcp", 22): ["198.51.100.0/24"], ("tcp", 3389): ["any"]}
 
 
 def test_logging_retention_forwarding_and_time() -> None:
@@ -220,7 +220,7 @@ def test_logging_retention_forwarding_and_time() -> None:
     assert debian.oldest_event_at == utc("2026-08-30T00:00:05")
     assert debian.forwarding_targets == ["10.20.0.5", "log.soyte.vn"]
     assert debian.audit_watched_paths == ["/etc/passwd", "/etc/shadow", "/usr/bin/sudo"]
-    assert (debian.time_synchronized, debian.time_source) == (True, "192.168.10.10")
+    assert (debian.time_synchronized, debian.time_source) == (True, "203.0.113.10")
     assert debian.auth_events == 5 and debian.persistent is True
     rhel = logs.gather_logging(host("rhel9"))
     assert rhel.oldest_event_at == utc(

@@ -79,7 +79,7 @@ def test_network_wifi_and_dns() -> None:
     ]
     assert w11.wifi_ssid == "SYT-VanPhong" and w11.dns_servers == ["10.1.0.10", "2001:db8:10::53"]
     w10 = parse("win10-workstation", "network")
-    assert w10.wifi_ssid is None and w10.gateways == ["192.168.10.1"]
+    assert w10.wifi_ssid is None and w10.gateways == ["203.0.113.1"]
 
 
 def test_vietnamese_netsh() -> None:

@@ -1904,7 +1904,7 @@ TABLE: list[Case] = [
                     Interface(
                         name="eth0",
                         up=True,
-                        addresses=[Address(address="192.168.1.5", prefix=24, family="ipv4")],
+                        addresses=[Address(address="198.51.100.5", prefix=24, family="ipv4")],
                     )
                 ],
             ),
@@ -1943,7 +1943,7 @@ TABLE: list[Case] = [
             "network.dns_resolvers",
             os,
             "fail",
-            lambda f: change(f, "network", dns_servers=["8.8.8.8"]),
+            lambda f: change(f, "network", dns_servers=["203.0.113.53"]),
         )
         for os in OSES
     ),
