@@ -8,6 +8,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +21,7 @@ from agent.spool import Spool, SpoolFull, is_no_space
 from agent.state import AgentState, StateStore
 from agent.transport import Collector, CollectorRefused, CollectorUnavailable
 from canh.contract import (
+    Bundle,
     EnrollRequest,
     EnrollResponse,
     IngestResponse,
@@ -28,6 +30,7 @@ from canh.contract import (
 )
 
 log = logging.getLogger("canh.agent")
+Source = Literal["agent", "ssh"]  # who gathered a report: the agent, or inventory over SSH
 INGEST_PATH = "/api/v1/reports"
 ENROLL_PATH = "/api/v1/enroll"
 
@@ -39,22 +42,45 @@ def local_host() -> Host:
 
 def enroll(settings: AgentSettings, bundle_text: str, host: Host | None = None) -> AgentState:
     """Enroll with a one-time token bundle; the collector is pinned from the first request."""
-    bundle = load_bundle(bundle_text)
     store = StateStore(Path(settings.data_dir))
+    return enroll_identity(
+        store,
+        load_bundle(bundle_text),
+        host or local_host(),
+        settings.request_timeout_seconds,
+        unnamed=_node_name(),
+    )
+
+
+def enroll_identity(
+    store: StateStore,
+    bundle: Bundle,
+    host: Host,
+    timeout: float,
+    source: Source = "agent",
+    unnamed: str = "unknown",
+) -> AgentState:
+    """Enroll the identity kept in ``store`` (its key pair, made on first use) for ``host``.
+
+    The one enrollment of agents and of agentless hosts (``source="ssh"``, whose hostname and
+    machine id are read over SSH); ``unnamed`` is the name sent when the host has none.
+    Raises the transport's CollectorRefused / CollectorUnavailable, or ValueError and
+    msgspec.DecodeError for an answer that is not an enrollment.
+    """
     key = store.key()
     public = key.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-    host = host or local_host()
-    hostname = (host.read_text("/proc/sys/kernel/hostname") or "").strip() or _node_name()
+    hostname = (host.read_text("/proc/sys/kernel/hostname") or "").strip() or unnamed
     request = EnrollRequest(
         token=bundle.token,
         public_key=base64.b64encode(public).decode(),
         hostname=hostname[:256],
         hardware_id=_hardware_id(host),
         os_family=host.os_family,  # type: ignore[arg-type]
+        source=source,
     )
-    collector = Collector(bundle.url, bundle.ca_pem, settings.request_timeout_seconds)
+    collector = Collector(bundle.url, bundle.ca_pem, timeout)
     response = collector.request("POST", ENROLL_PATH, msgspec.json.encode(request))
     answer = msgspec.json.decode(response.body, type=EnrollResponse)
     state = AgentState(
@@ -123,9 +149,17 @@ def _no_space_message(spool: Spool, dropped: int) -> str:
 
 
 def build_report(
-    settings: AgentSettings, store: StateStore, host: Host, spool: Spool | None = None
+    settings: AgentSettings,
+    store: StateStore,
+    host: Host,
+    spool: Spool | None = None,
+    source: Source = "agent",
 ) -> tuple[int, bytes]:
-    """Gather a report, give it the next sequence number, and persist the counter first."""
+    """Gather a report, give it the next sequence number, and persist the counter first.
+
+    Full when due or asked for, delta against the last acknowledged hashes otherwise. Agentless
+    hosts use it too (``source="ssh"``).
+    """
     state = store.load()
     now = time.time()
     full = state.full_requested or now - state.last_full_at >= settings.full_every_seconds
@@ -142,8 +176,11 @@ def build_report(
         state.agent_id,
         seq,
         previous=None if full else state.acked_hashes,
-        skip_expensive=limits.over_ceiling(settings.memory_ceiling_bytes),
+        # The ceiling guards this machine's memory; an SSH host's sections run on that host.
+        skip_expensive=source == "agent" and limits.over_ceiling(settings.memory_ceiling_bytes),
     )
+    if report.source != source:
+        report = msgspec.structs.replace(report, source=source)
     return seq, encode(report)
 
 

@@ -1,34 +1,37 @@
 """Discovery: ARP on the local segment, ICMP and TCP ping beyond it, SYN scan, SNMP, names.
 
-scapy is imported inside :func:`scan` (it reads routes and opens sockets on import). Every probe
-goes out in batches, one ``sndrcv`` call per batch of up to ``batch_size`` addresses, paced by
-one token bucket; nothing is ever sent one ``sr1`` per address. Layer-3 probes go through a raw
-IP socket, so the kernel routes them and resolves next hops (scapy's own L3 socket would ARP
-for each destination in turn). Only addresses of the :class:`~inventory.targets.TargetSet` are
-probed; the machine's own addresses are skipped (its agent reports it).
+The kernel's routing decides, per address, what is on a local segment and what is routed
+(:mod:`inventory.routes`). Probes are built as bytes (:mod:`inventory.packets`) and go out on
+raw sockets opened once per scan (:mod:`inventory.wire`), paced by one token bucket; layer-3
+probes are routed by the kernel, which resolves each next hop once. A round ends when every
+probe is answered, or ``timeout_seconds`` after its last packet. scapy is not on this path
+(its import alone costs more than scanning a few hosts): only the OUI table (``scapy.data``,
+loaded on a thread while the probes go out) and the parsing of SNMP answers use it. Only
+addresses of the :class:`~inventory.targets.TargetSet` are probed; the machine's own addresses
+are skipped (its agent reports it).
 """
 
 from __future__ import annotations
 
 import random
+import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
-from inventory import probes
+from inventory import packets, probes, routes
 from inventory.classify import guess_type
-from inventory.errors import ScanError
 from inventory.model import Device, FoundBy, OpenPort, Proto, ScanResult
 from inventory.rate import RateLimiter
 from inventory.settings import ScanSettings
 from inventory.targets import CURATED_PORTS, PortSpec, TargetSet
+from inventory.wire import Outgoing, Wire
 
 Progress = Callable[[str, int, int], None]
 PING_PORTS = (80, 443, 22)
-BROADCAST = "ff:ff:ff:ff:ff:ff"
+_SEQ_MASK = 0xFFFFFFFF
 
 
 def _now() -> datetime:
@@ -53,63 +56,20 @@ class _Seen:
         self.last = _now()
 
 
-def _load_scapy() -> Any:
-    """scapy's pieces, imported on first use; ScanError when scapy is missing.
+class _Vendors(threading.Thread):
+    """The OUI table, loaded on a thread while the probes go out (its import is CPU work the
+    paced sender, mostly asleep, leaves room for)."""
 
-    scapy is untyped, so everything past this point is ``Any``.
-    """
-    try:
-        from scapy.arch import get_if_hwaddr
-        from scapy.asn1.asn1 import ASN1_OID
-        from scapy.config import conf
-        from scapy.interfaces import resolve_iface
-        from scapy.layers.inet import ICMP, IP, TCP, UDP
-        from scapy.layers.l2 import ARP, Ether
-        from scapy.layers.snmp import SNMP, SNMPget, SNMPvarbind
-        from scapy.sendrecv import sndrcv
-        from scapy.supersocket import L3RawSocket
-    except ImportError as err:
-        raise ScanError("scapy is not installed: pip install 'canh[inventory]'") from err
-    conf.verb = 0
-    return SimpleNamespace(
-        conf=conf,
-        get_if_hwaddr=get_if_hwaddr,
-        resolve_iface=resolve_iface,
-        sndrcv=sndrcv,
-        L3RawSocket=L3RawSocket,
-        Ether=Ether,
-        ARP=ARP,
-        IP=IP,
-        ICMP=ICMP,
-        TCP=TCP,
-        UDP=UDP,
-        SNMP=SNMP,
-        SNMPget=SNMPget,
-        SNMPvarbind=SNMPvarbind,
-        ASN1_OID=ASN1_OID,
-    )
+    def __init__(self) -> None:
+        super().__init__(name="oui-table", daemon=True)
+        self.table = probes.VendorTable(None)
 
+    def run(self) -> None:
+        self.table = probes.VendorTable.load()
 
-class _SendGuard:
-    """The sending half handed to scapy: a failed send is counted instead of ending the batch.
-
-    scapy sends from a thread of its own and only logs what that thread raises; this keeps the
-    error so the scan can report it.
-    """
-
-    def __init__(self, sock: Any) -> None:
-        self.sock = sock
-        self.failed = 0
-        self.error: OSError | None = None
-
-    def send(self, packet: Any) -> int:
-        try:
-            sent: int = self.sock.send(packet)
-        except OSError as err:
-            self.failed += 1
-            self.error = self.error or err
-            return 0
-        return sent
+    def result(self) -> probes.VendorTable:
+        self.join()
+        return self.table
 
 
 class Scanner:
@@ -119,93 +79,24 @@ class Scanner:
         self.settings = settings
         self.limiter = RateLimiter(settings.rate_pps)
         self.progress = progress or (lambda _phase, _done, _total: None)
-        self.net: Any = None
         self.seen: dict[str, _Seen] = {}
         self.notes: list[str] = []
+        self.src: dict[str, str] = {}  # the source address the kernel uses towards each target
         self.sport = random.randint(40000, 59999)  # noqa: S311 - a source port, not a secret
-
-    # --- plumbing ---------------------------------------------------------------------------
-
-    def _socket(self, factory: Callable[[], Any]) -> Any:
-        try:
-            return factory()
-        except PermissionError as err:
-            raise ScanError("raw sockets need root or CAP_NET_RAW (run the scan as root)") from err
-        except OSError as err:
-            raise ScanError(f"cannot open a raw socket: {err.strerror or err}") from err
-
-    def exchange(
-        self, phase: str, layer: int, packets: Sequence[Any], iface: str | None = None
-    ) -> list[tuple[Any, Any]]:
-        """Send ``packets`` in one paced batch and return (sent, answer) pairs."""
-        net = self.net
-        if layer == 2:
-            sock = self._socket(lambda: net.resolve_iface(iface).l2socket()(iface=iface))
-        else:
-            sock = self._socket(net.L3RawSocket)
-        guard = _SendGuard(sock)
-        done = 0
-        total = len(packets)
-
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if done % 64 == 0 or done == total:
-                self.progress(phase, done, total)
-
-        try:
-            self.progress(phase, 0, total)
-            answered, _unanswered = net.sndrcv(
-                guard,
-                self.limiter.paced(packets, tick),
-                rcv_pks=sock,
-                timeout=self.settings.timeout_seconds,
-                verbose=0,
-                threaded=True,
-            )
-        except OSError as err:
-            raise ScanError(f"{phase}: {err.strerror or err}") from err
-        finally:
-            sock.close()
-        if guard.error is not None:
-            reason = guard.error.strerror or str(guard.error)
-            if guard.failed == total:
-                raise ScanError(f"{phase}: every send failed: {reason}")
-            self.notes.append(f"{phase}: {guard.failed} of {total} packets not sent ({reason})")
-        return [(pair[0], pair[1]) for pair in answered]
+        # One initial sequence number per scan: every answer must acknowledge it (RFC 9293).
+        self.isn = random.getrandbits(32)
+        self.wire: Wire = Wire(self.limiter, settings.timeout_seconds, self.progress)
 
     def rounds(
         self,
         phase: str,
-        layer: int,
         keys: Sequence[Any],
-        build: Callable[[Any], Iterable[Any]],
-        handle: Callable[[Any, Any, Any], bool],
-        iface: str | None = None,
+        build: Callable[[Any], Iterator[Outgoing]],
+        readers: dict[socket.socket, Callable[[bytes, Any], Any]],
     ) -> None:
-        """Probe every key (in batches), then retry the unanswered ones ``retries`` times.
-
-        ``build(key)`` makes the key's packets; ``handle(key, sent, answer)`` returns True when
-        the answer settles the key.
-        """
-        for start in range(0, len(keys), self.settings.batch_size):
-            pending = list(keys[start : start + self.settings.batch_size])
-            for _round in range(1 + self.settings.retries):
-                packets: list[Any] = []
-                owner: list[Any] = []
-                for key in pending:
-                    for packet in build(key):
-                        packets.append(packet)
-                        owner.append(key)
-                by_id = {id(p): k for p, k in zip(packets, owner, strict=True)}
-                settled: set[Any] = set()
-                for sent, answer in self.exchange(phase, layer, packets, iface):
-                    key = by_id.get(id(sent))
-                    if key is not None and handle(key, sent, answer):
-                        settled.add(key)
-                pending = [k for k in pending if k not in settled]
-                if not pending:
-                    break
+        self.wire.rounds(
+            phase, keys, build, readers, self.settings.retries, self.settings.batch_size
+        )
 
     def found(self, ip: str, how: FoundBy, mac: str | None = None) -> _Seen:
         seen = self.seen.get(ip)
@@ -217,28 +108,35 @@ class Scanner:
             seen.mac = seen.mac or mac
         return seen
 
+    def _acknowledges(self, tcp: packets.TcpAnswer) -> bool:
+        return tcp.dport == self.sport and tcp.ack == (self.isn + 1) & _SEQ_MASK
+
+    def _syn(self, ip: str, port: int) -> Outgoing:
+        segment = packets.tcp_segment(self.src[ip], ip, self.sport, port, self.isn, packets.SYN)
+        return self.wire.tcp(), segment, (ip, 0)
+
     # --- phases -----------------------------------------------------------------------------
 
     def plan(self, targets: TargetSet) -> tuple[dict[str, tuple[str, list[str]]], list[str]]:
         """Split targets into the local segment of each interface and routed addresses."""
-        route = self.net.conf.route
-        own = {entry[4] for entry in route.routes}
         local: dict[str, tuple[str, list[str]]] = {}
         routed: list[str] = []
         mine: list[str] = []
         unroutable: list[str] = []
-        for address in targets:
-            ip = str(address)
-            if ip in own:
+        for ip, route in routes.lookup(str(address) for address in targets).items():
+            if route.kind == "self":
                 mine.append(ip)
                 continue
-            iface, src, gateway = route.route(ip, verbose=0)
-            if src == "0.0.0.0":  # noqa: S104 - scapy's "no route"
+            if route.kind == "none" or route.iface is None:
                 unroutable.append(ip)
                 continue
-            iface = self.settings.iface or iface
-            if gateway == "0.0.0.0" and iface != self.net.conf.loopback_name:  # noqa: S104
-                local.setdefault(iface, (src, []))[1].append(ip)
+            src = route.src or _source_address(ip)
+            if src is None:
+                unroutable.append(ip)
+                continue
+            self.src[ip] = src
+            if route.kind == "link":
+                local.setdefault(self.settings.iface or route.iface, (src, []))[1].append(ip)
             else:
                 routed.append(ip)
         if mine:
@@ -251,118 +149,143 @@ class Scanner:
 
     def arp_sweep(self, iface: str, src: str, ips: list[str]) -> None:
         """Who-has for every address of the segment, in one batch per ``batch_size``."""
-        net = self.net
-        try:
-            mac = net.get_if_hwaddr(iface)
-        except (OSError, ValueError) as err:
-            raise ScanError(f"interface {iface!r} is not usable: {err}") from err
+        sock, mac = self.wire.arp(iface)
+        wanted = set(ips)
 
-        def build(ip: str) -> Iterator[Any]:
-            yield net.Ether(dst=BROADCAST, src=mac) / net.ARP(op=1, hwsrc=mac, psrc=src, pdst=ip)
+        def build(ip: str) -> Iterator[Outgoing]:
+            yield sock, packets.arp_request(mac, src, ip), None
 
-        def handle(ip: str, _sent: Any, answer: Any) -> bool:
-            arp = answer.getlayer(net.ARP)
-            if arp is None or arp.op != 2 or arp.psrc != ip:
-                return False
-            self.found(ip, "arp", str(arp.hwsrc).lower())
-            return True
+        def read(frame: bytes, _source: Any) -> str | None:
+            reply = packets.arp_reply(frame)
+            if reply is None or reply[0] not in wanted:
+                return None
+            self.found(reply[0], "arp", reply[1])
+            return reply[0]
 
-        self.rounds("arp", 2, ips, build, handle, iface)
+        self.rounds("arp", ips, build, {sock: read})
 
     def ping_sweep(self, ips: list[str]) -> None:
         """ICMP echo and TCP SYN to 80, 443 and 22; any answer from the address itself counts."""
-        net = self.net
         ident = random.randint(1, 65535)  # noqa: S311
+        icmp = self.wire.icmp()
+        wanted = set(ips)
 
-        def build(ip: str) -> Iterator[Any]:
-            yield net.IP(dst=ip) / net.ICMP(id=ident)
+        def build(ip: str) -> Iterator[Outgoing]:
+            yield icmp, packets.icmp_echo(ident, 1), (ip, 0)
             for port in PING_PORTS:
-                yield net.IP(dst=ip) / net.TCP(sport=self.sport, dport=port, flags="S")
+                yield self._syn(ip, port)
 
-        def handle(ip: str, _sent: Any, answer: Any) -> bool:
-            # An ICMP error from a router (host unreachable) matches too: it is not the host.
-            if answer[net.IP].src != ip:
-                return False
-            icmp = answer.getlayer(net.ICMP)
-            if icmp is not None and icmp.type != 0:
-                return False
-            self.found(ip, "icmp" if icmp is not None else "tcp")
-            return True
+        def read_icmp(data: bytes, _source: Any) -> str | None:
+            # An ICMP error from a router (host unreachable) is not the host: only echo replies.
+            datagram = packets.ip_datagram(data)
+            if datagram is None or datagram.src not in wanted:
+                return None
+            answer = packets.icmp_answer(datagram.payload)
+            if answer is None or answer.type != packets.ICMP_ECHO_REPLY or answer.ident != ident:
+                return None
+            self.found(datagram.src, "icmp")
+            return datagram.src
 
-        self.rounds("ping", 3, ips, build, handle)
+        def read_tcp(data: bytes, _source: Any) -> str | None:
+            datagram = packets.ip_datagram(data)
+            if datagram is None or datagram.src not in wanted:
+                return None
+            tcp = packets.tcp_answer(datagram.payload)
+            if tcp is None or tcp.sport not in PING_PORTS or not self._acknowledges(tcp):
+                return None
+            self.found(datagram.src, "tcp")
+            return datagram.src
+
+        self.rounds("ping", ips, build, {icmp: read_icmp, self.wire.tcp(): read_tcp})
 
     def syn_scan(self, ports: Sequence[int]) -> None:
         """SYN to every port of every device found; SYN-ACK is open, RST closed, else filtered."""
-        net = self.net
         keys = [(ip, port) for ip in sorted(self.seen, key=_ip_key) for port in ports]
-        half_open: list[Any] = []
+        wanted = set(keys)
+        half_open: dict[tuple[str, int], Outgoing] = {}
+        tcp_sock = self.wire.tcp()
 
-        def build(key: tuple[str, int]) -> Iterator[Any]:
-            yield net.IP(dst=key[0]) / net.TCP(
-                sport=self.sport, dport=key[1], flags="S", seq=random.getrandbits(32)
-            )
+        def build(key: tuple[str, int]) -> Iterator[Outgoing]:
+            yield self._syn(*key)
 
-        def handle(key: tuple[str, int], _sent: Any, answer: Any) -> bool:
-            tcp = answer.getlayer(net.TCP)
-            if answer[net.IP].src != key[0]:
-                return False
-            if tcp is None:
-                return True  # ICMP unreachable from the host: filtered, settled
-            if int(tcp.flags) & 0x12 == 0x12:
+        def read_tcp(data: bytes, _source: Any) -> tuple[str, int] | None:
+            datagram = packets.ip_datagram(data)
+            tcp = packets.tcp_answer(datagram.payload) if datagram is not None else None
+            if datagram is None or tcp is None or not self._acknowledges(tcp):
+                return None
+            key = (datagram.src, tcp.sport)
+            if key not in wanted:
+                return None
+            if tcp.flags & (packets.SYN | packets.ACK) == packets.SYN | packets.ACK:
                 self.seen[key[0]].ports[("tcp", key[1])] = None
-                half_open.append(
-                    net.IP(dst=key[0])
-                    / net.TCP(sport=self.sport, dport=key[1], flags="R", seq=int(tcp.ack))
+                rst = packets.tcp_segment(
+                    self.src[key[0]], key[0], self.sport, key[1], tcp.ack, packets.RST
                 )
-            return True
+                half_open[key] = (tcp_sock, rst, (key[0], 0))
+            elif not tcp.flags & packets.RST:
+                return None
+            return key
 
-        self.rounds("syn", 3, keys, build, handle)
-        self.reset(half_open)
+        def read_icmp(data: bytes, _source: Any) -> tuple[str, int] | None:
+            # Unreachable from the host itself: filtered, settled (a router's says nothing).
+            datagram = packets.ip_datagram(data)
+            answer = packets.icmp_answer(datagram.payload) if datagram is not None else None
+            if datagram is None or answer is None or answer.quoted_proto != socket.IPPROTO_TCP:
+                return None
+            key = (answer.quoted_dst or "", answer.quoted_dport or 0)
+            if answer.quoted_sport != self.sport or key not in wanted or datagram.src != key[0]:
+                return None
+            return key
 
-    def reset(self, packets: list[Any]) -> None:
+        self.rounds("syn", keys, build, {tcp_sock: read_tcp, self.wire.icmp(): read_icmp})
+        self.reset(list(half_open.values()))
+
+    def reset(self, outgoing: list[Outgoing]) -> None:
         """RST each half-open connection (the kernel usually does too; firewalls may eat it)."""
-        if not packets:
-            return
-        sock = self._socket(self.net.L3RawSocket)
-        guard = _SendGuard(sock)
-        try:
-            for packet in self.limiter.paced(packets):
-                guard.send(packet)
-        finally:
-            sock.close()
+        if outgoing:
+            self.wire.send(outgoing)
 
     def snmp_probe(self) -> None:
         """SNMP v2c and v1 GetRequest for sysDescr with community "public" to each device."""
-        net = self.net
+        udp = self.wire.udp()
+        udp_port = udp.getsockname()[1]
+        wanted = set(self.seen)
 
-        def build(ip: str) -> Iterator[Any]:
-            for offset, version in enumerate((1, 0)):  # v2c, then v1 for old printers
-                yield (
-                    net.IP(dst=ip)
-                    / net.UDP(sport=self.sport + offset, dport=161)
-                    / net.SNMP(
-                        version=version,
-                        community=probes.SNMP_COMMUNITY,
-                        PDU=net.SNMPget(
-                            id=random.randint(1, 2**31 - 1),  # noqa: S311
-                            varbindlist=[net.SNMPvarbind(oid=net.ASN1_OID(probes.SYSDESCR_OID))],
-                        ),
-                    )
-                )
+        def build(ip: str) -> Iterator[Outgoing]:
+            for version in (1, 0):  # v2c, then v1 for old printers
+                request_id = random.randint(1, 2**31 - 1)  # noqa: S311
+                request = probes.snmp_get_request(version, probes.SNMP_COMMUNITY, request_id)
+                yield udp, request, (ip, 161)
 
-        def handle(ip: str, _sent: Any, answer: Any) -> bool:
-            udp = answer.getlayer(net.UDP)
-            if answer[net.IP].src != ip or udp is None:
-                return bool(answer[net.IP].src == ip)  # port unreachable: settled, no SNMP
-            descr = probes.parse_snmp_response(bytes(udp.payload))
+        def read_udp(data: bytes, source: tuple[str, int]) -> str | None:
+            ip, port = source
+            if port != 161 or ip not in wanted:
+                return None
+            descr = probes.parse_snmp_response(data)
             if descr is None:
-                return False
+                return None
             seen = self.seen[ip]
             seen.snmp, seen.snmp_sysdescr = True, descr
             seen.ports[("udp", 161)] = descr
-            return True
+            return ip
 
-        self.rounds("snmp", 3, sorted(self.seen, key=_ip_key), build, handle)
+        def read_icmp(data: bytes, _source: Any) -> str | None:
+            # Port unreachable from the host itself: settled, no SNMP.
+            datagram = packets.ip_datagram(data)
+            answer = packets.icmp_answer(datagram.payload) if datagram is not None else None
+            if datagram is None or answer is None or answer.quoted_proto != socket.IPPROTO_UDP:
+                return None
+            if answer.quoted_sport != udp_port or answer.quoted_dport != 161:
+                return None
+            ip = datagram.src
+            return ip if ip == answer.quoted_dst and ip in wanted else None
+
+        self.rounds(
+            "snmp",
+            sorted(self.seen, key=_ip_key),
+            build,
+            {udp: read_udp, self.wire.icmp(): read_icmp},
+        )
 
     def grab_banners(self) -> None:
         """Connect to each open TCP port and keep what it says first (bounded)."""
@@ -397,23 +320,29 @@ class Scanner:
 
     def run(self, targets: TargetSet, ports: Sequence[PortSpec] = CURATED_PORTS) -> ScanResult:
         started = _now()
-        self.net = _load_scapy()
         local, routed = self.plan(targets)
-        for iface, (src, ips) in sorted(local.items()):
-            self.arp_sweep(iface, src, ips)
-        if routed:
-            self.ping_sweep(routed)
-        tcp_ports = sorted(p.port for p in ports if p.proto == "tcp")
-        if self.seen and tcp_ports:
-            self.syn_scan(tcp_ports)
-        if self.seen and PortSpec("udp", 161) in ports:
-            self.snmp_probe()
+        vendors = _Vendors()
+        if local:
+            vendors.start()
+        with self.wire:
+            for iface, (src, ips) in sorted(local.items()):
+                self.arp_sweep(iface, src, ips)
+            if routed:
+                self.ping_sweep(routed)
+            tcp_ports = sorted(p.port for p in ports if p.proto == "tcp")
+            if self.seen and tcp_ports:
+                self.syn_scan(tcp_ports)
+            if self.seen and PortSpec("udp", 161) in ports:
+                self.snmp_probe()
+        self.notes.extend(self.wire.notes)
         if self.seen and self.settings.banner:
             self.grab_banners()
         if self.seen and self.settings.reverse_dns:
             self.reverse_names()
-        vendors = probes.VendorTable(self.net.conf)
-        devices = [self.device(seen, vendors) for seen in self.seen.values()]
+        table = vendors.result() if local else vendors.table
+        if any(seen.mac for seen in self.seen.values()) and table.db is None:
+            self.notes.append("vendors unknown: the OUI table needs scapy (canh[inventory])")
+        devices = [self.device(seen, table) for seen in self.seen.values()]
         devices.sort(key=lambda d: _ip_key(d.ip))
         return ScanResult(
             started_at=started,
@@ -451,6 +380,17 @@ class Scanner:
 def _few(ips: Sequence[str], shown: int = 5) -> str:
     more = f" and {len(ips) - shown} more" if len(ips) > shown else ""
     return ", ".join(ips[:shown]) + more
+
+
+def _source_address(ip: str) -> str | None:
+    """The address the kernel would send from (a connected UDP socket sends nothing)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((ip, 9))
+            address: str = probe.getsockname()[0]
+    except OSError:
+        return None
+    return address
 
 
 def _ip_key(ip: str) -> tuple[int, ...]:

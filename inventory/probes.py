@@ -53,6 +53,40 @@ def parse_snmp_response(payload: bytes) -> str | None:
     return _printable(text)[:MAX_BANNER_CHARS]
 
 
+def snmp_get_request(version: int, community: str, request_id: int) -> bytes:
+    """An SNMP GetRequest for sysDescr.0, BER-encoded (RFC 1157 v1 = 0, RFC 3416 v2c = 1)."""
+    varbind = _ber(0x30, _ber(0x06, _oid(SYSDESCR_OID)) + _ber(0x05, b""))
+    pdu = _ber(
+        0xA0,  # GetRequest-PDU
+        _ber_int(request_id) + _ber_int(0) + _ber_int(0) + _ber(0x30, varbind),
+    )
+    return _ber(0x30, _ber_int(version) + _ber(0x04, community.encode()) + pdu)
+
+
+def _ber(tag: int, value: bytes) -> bytes:
+    size = len(value)
+    if size < 0x80:
+        return bytes((tag, size)) + value
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + value
+
+
+def _ber_int(value: int) -> bytes:
+    return _ber(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+
+
+def _oid(dotted: str) -> bytes:
+    arcs = [int(part) for part in dotted.split(".")]
+    out = bytearray([40 * arcs[0] + arcs[1]])
+    for arc in arcs[2:]:
+        rest, chunk = arc >> 7, [arc & 0x7F]  # base 128, high bit set on all but the last
+        while rest:
+            chunk.append(0x80 | (rest & 0x7F))
+            rest >>= 7
+        out += bytes(reversed(chunk))
+    return bytes(out)
+
+
 def _printable(text: str) -> str:
     return _UNPRINTABLE.sub(" ", text).strip()
 
@@ -108,10 +142,22 @@ def reverse_name(ip: str) -> str | None:
 
 
 class VendorTable:
-    """MAC → vendor from scapy's bundled copy of the Wireshark OUI table (``conf.manufdb``)."""
+    """MAC → vendor from scapy's bundled copy of the Wireshark OUI table (``scapy.data``)."""
 
-    def __init__(self, conf: Any) -> None:
-        self.db: Any = getattr(conf, "manufdb", None)
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    @classmethod
+    def load(cls) -> VendorTable:
+        """The table, or an empty one when scapy is missing (every vendor then unknown).
+
+        Only ``scapy.data`` is imported: the table comes from its cache, no layer is loaded.
+        """
+        try:
+            from scapy.data import MANUFDB
+        except ImportError:
+            return cls(None)
+        return cls(MANUFDB)
 
     def lookup(self, mac: str) -> str | None:
         """The registered vendor, or None: unknown, or locally administered (random MACs)."""

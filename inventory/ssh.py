@@ -5,10 +5,11 @@ Linux section the agent has (and each one added later) works over SSH unchanged,
 and scores treat the report exactly like an agent's.
 
 One connection per host, reused: each command is a new channel (``exec_command``) on the same
-transport, each file read a request on one SFTP channel opened on first use. SFTP rather than
-``cat`` because a read is then one round trip instead of a remote shell and process per file,
-and a file that cannot be read is told apart from one that does not exist by status code, not
-by parsing ``cat``'s stderr; hosts whose sshd has no SFTP subsystem fall back to ``cat --``.
+transport, each file read a request on an SFTP channel opened on first use (two at most, so two
+sections read at once). SFTP rather than ``cat`` because a read is then a few requests instead
+of a remote shell and process per file, and a file that cannot be read is told apart from one
+that does not exist by status code, not by parsing ``cat``'s stderr; hosts whose sshd has no
+SFTP subsystem fall back to ``cat --``.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ DRY_RUN_ID = "not-enrolled"
 MAX_STDERR_BYTES = 64 * 1024
 _CHUNK = 65536
 # sshd allows 10 sessions per connection by default (sshd_config MaxSessions); the agent gathers
-# sections on several threads, so exec channels are bounded below that, SFTP taking one more.
+# sections on several threads, so exec channels are bounded below that, SFTP taking two more.
 MAX_CHANNELS = 6
+# SFTP requests on one channel wait for each other (paramiko's client is synchronous); a second
+# channel lets two sections read files at once.
+SFTP_CHANNELS = 2
 _SSH_ERRORS = (paramiko.SSHException, OSError, EOFError)
 # env(1) exits 127 when the command does not exist and 126 when it cannot run.
 _NOT_FOUND, _CANNOT_RUN = 127, 126
@@ -63,9 +67,11 @@ class SshHost:
         self.client = client
         self.label = label
         self.settings = settings
-        self._sftp: paramiko.SFTPClient | None = None
+        self._sftp_open: list[paramiko.SFTPClient] = []
+        self._sftp_idle: list[paramiko.SFTPClient] = []
         self._sftp_failed = False
         self._sftp_lock = threading.Lock()
+        self._sftp_slots = threading.BoundedSemaphore(SFTP_CHANNELS)
         self._channels = threading.BoundedSemaphore(MAX_CHANNELS)
 
     def __enter__(self) -> SshHost:
@@ -80,9 +86,9 @@ class SshHost:
         self.close()
 
     def close(self) -> None:
-        """Close the SFTP channel and the connection."""
-        if self._sftp is not None:
-            self._sftp.close()
+        """Close the SFTP channels and the connection."""
+        for sftp in self._sftp_open:
+            sftp.close()
         self.client.close()
 
     def _transport_alive(self) -> bool:
@@ -182,23 +188,40 @@ class SshHost:
 
     def read_text(self, path: str) -> str | None:
         """The file's text (UTF-8, invalid bytes replaced), or None when absent or unreadable."""
-        with self._sftp_lock:
+        timeout = self.settings.command_timeout_seconds
+        if not self._sftp_slots.acquire(timeout=timeout):
+            raise FactError(f"reading {path} waited {timeout:g} s for SFTP on {self.label}")
+        try:
             sftp = self._sftp_client()
-            data = self._read_sftp(sftp, path) if sftp is not None else self._read_cat(path)
+            try:
+                data = self._read_sftp(sftp, path) if sftp is not None else self._read_cat(path)
+            finally:
+                if sftp is not None:
+                    with self._sftp_lock:
+                        self._sftp_idle.append(sftp)
+        finally:
+            self._sftp_slots.release()
         return None if data is None else data.decode("utf-8", errors="replace")
 
     def _sftp_client(self) -> paramiko.SFTPClient | None:
-        if self._sftp is None and not self._sftp_failed:
+        """An idle SFTP channel, a new one if none is idle, or None: no SFTP subsystem."""
+        with self._sftp_lock:
+            if self._sftp_idle:
+                return self._sftp_idle.pop()
+            if self._sftp_failed:
+                return None
             try:
                 sftp = self.client.open_sftp()
             except _SSH_ERRORS:
-                self._sftp_failed = True  # no SFTP subsystem: read with cat instead
-                return None
+                if not self._sftp_open:
+                    self._sftp_failed = True  # no SFTP subsystem: read with cat instead
+                    return None
+                raise FactError(f"cannot open another SFTP channel to {self.label}") from None
             channel = sftp.get_channel()
             if channel is not None:
                 channel.settimeout(self.settings.command_timeout_seconds)
-            self._sftp = sftp
-        return self._sftp
+            self._sftp_open.append(sftp)
+            return sftp
 
     def _read_sftp(self, sftp: paramiko.SFTPClient, path: str) -> bytes | None:
         limit = self.settings.max_file_bytes

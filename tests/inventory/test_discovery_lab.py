@@ -224,3 +224,22 @@ def test_rate_cap_holds(lab: Lab) -> None:
         SWITCH.ip,
         ROUTER.ip,
     }
+
+
+def test_routes_are_the_kernels(lab: Lab) -> None:
+    """Route lookups in the scanner namespace: on-link, via the router, its own, none."""
+    code = (
+        "import json, sys\n"
+        "from inventory.routes import lookup\n"
+        "print(json.dumps({ip: [r.kind, r.iface, r.src, r.gateway]"
+        " for ip, r in lookup(sys.argv[1:]).items()}))\n"
+    )
+    result = in_scanner(lab, code, PRINTER.ip, BRANCH.ip, "198.18.0.1", "127.0.0.9", "192.0.2.1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        PRINTER.ip: ["link", "eth0", "198.18.0.1", None],
+        BRANCH.ip: ["routed", "eth0", "198.18.0.1", ROUTER.ip],
+        "198.18.0.1": ["self", None, None, None],
+        "127.0.0.9": ["self", None, None, None],
+        "192.0.2.1": ["none", None, None, None],  # the lab has no default route
+    }
