@@ -69,9 +69,9 @@ class SshHost:
         self.settings = settings
         self._sftp_open: list[paramiko.SFTPClient] = []
         self._sftp_idle: list[paramiko.SFTPClient] = []
+        self._sftp_limit = SFTP_CHANNELS
         self._sftp_failed = False
-        self._sftp_lock = threading.Lock()
-        self._sftp_slots = threading.BoundedSemaphore(SFTP_CHANNELS)
+        self._sftp_ready = threading.Condition()
         self._channels = threading.BoundedSemaphore(MAX_CHANNELS)
 
     def __enter__(self) -> SshHost:
@@ -138,15 +138,15 @@ class SshHost:
     def _execute(
         self, command: str, deadline: float, timeout: float, limit: int, name: str
     ) -> tuple[int, bytes, bytes]:
-        try:
-            channel = self._transport().open_session(timeout=min(timeout, 15.0))
-        except _SSH_ERRORS as err:
-            raise FactError(f"cannot open a channel to {self.label}: {err}") from err
+        channel = self._open_channel(deadline, timeout)
         out = bytearray()
         err_out = bytearray()
         try:
-            channel.exec_command(command)
-            channel.shutdown_write()  # stdin at EOF: a command waiting for input ends
+            # stdin from /dev/null on the host, so a command waiting for input ends. Not
+            # shutdown_write(): paramiko sends that EOF even when the server has already closed
+            # the channel (a command that ended first, likely under load), and OpenSSH then
+            # drops the whole connection ("ieof packet referred to nonexistent channel").
+            channel.exec_command(f"{command} </dev/null")
             ready = channel.fileno()
             # The exit status is also "ready" when the channel closes without one.
             while not (
@@ -171,6 +171,24 @@ class SshHost:
             channel.close()
         return code, bytes(out), bytes(err_out)
 
+    def _open_channel(self, deadline: float, timeout: float) -> paramiko.Channel:
+        """A new session channel; a refusal is asked again until ``deadline``.
+
+        sshd frees a session only after both sides have closed its channel, so right after
+        channels we closed it may still count them against MaxSessions and refuse a new one.
+        """
+        delay = 0.01
+        while True:
+            try:
+                return self._transport().open_session(timeout=min(timeout, 15.0))
+            except paramiko.ChannelException as err:
+                if time.monotonic() + delay >= deadline:
+                    raise FactError(f"{self.label} refused a new channel: {err}") from err
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+            except _SSH_ERRORS as err:
+                raise FactError(f"cannot open a channel to {self.label}: {err}") from err
+
     def _drain(
         self, channel: paramiko.Channel, out: bytearray, err: bytearray, limit: int, name: str
     ) -> bool:
@@ -188,40 +206,44 @@ class SshHost:
 
     def read_text(self, path: str) -> str | None:
         """The file's text (UTF-8, invalid bytes replaced), or None when absent or unreadable."""
-        timeout = self.settings.command_timeout_seconds
-        if not self._sftp_slots.acquire(timeout=timeout):
-            raise FactError(f"reading {path} waited {timeout:g} s for SFTP on {self.label}")
+        sftp = self._sftp_client(path)
         try:
-            sftp = self._sftp_client()
-            try:
-                data = self._read_sftp(sftp, path) if sftp is not None else self._read_cat(path)
-            finally:
-                if sftp is not None:
-                    with self._sftp_lock:
-                        self._sftp_idle.append(sftp)
+            data = self._read_sftp(sftp, path) if sftp is not None else self._read_cat(path)
         finally:
-            self._sftp_slots.release()
+            if sftp is not None:
+                with self._sftp_ready:
+                    self._sftp_idle.append(sftp)
+                    self._sftp_ready.notify()
         return None if data is None else data.decode("utf-8", errors="replace")
 
-    def _sftp_client(self) -> paramiko.SFTPClient | None:
-        """An idle SFTP channel, a new one if none is idle, or None: no SFTP subsystem."""
-        with self._sftp_lock:
-            if self._sftp_idle:
-                return self._sftp_idle.pop()
-            if self._sftp_failed:
-                return None
-            try:
-                sftp = self.client.open_sftp()
-            except _SSH_ERRORS:
-                if not self._sftp_open:
-                    self._sftp_failed = True  # no SFTP subsystem: read with cat instead
+    def _sftp_client(self, path: str) -> paramiko.SFTPClient | None:
+        """An idle SFTP channel, a new one while under the limit, or None: no SFTP subsystem."""
+        timeout = self.settings.command_timeout_seconds
+        deadline = time.monotonic() + timeout
+        with self._sftp_ready:
+            while True:
+                if self._sftp_idle:
+                    return self._sftp_idle.pop()
+                if self._sftp_failed:
                     return None
-                raise FactError(f"cannot open another SFTP channel to {self.label}") from None
-            channel = sftp.get_channel()
-            if channel is not None:
-                channel.settimeout(self.settings.command_timeout_seconds)
-            self._sftp_open.append(sftp)
-            return sftp
+                if len(self._sftp_open) < self._sftp_limit:
+                    try:
+                        sftp = self.client.open_sftp()
+                    except _SSH_ERRORS:
+                        if not self._sftp_open:
+                            self._sftp_failed = True  # no SFTP subsystem: read with cat instead
+                            return None
+                        # The host refuses another session (MaxSessions): share the open ones.
+                        self._sftp_limit = len(self._sftp_open)
+                        continue
+                    channel = sftp.get_channel()
+                    if channel is not None:
+                        channel.settimeout(timeout)
+                    self._sftp_open.append(sftp)
+                    return sftp
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._sftp_ready.wait(remaining):
+                    raise FactError(f"reading {path} waited {timeout:g} s for SFTP on {self.label}")
 
     def _read_sftp(self, sftp: paramiko.SFTPClient, path: str) -> bytes | None:
         limit = self.settings.max_file_bytes

@@ -333,3 +333,36 @@ def test_many_threads_share_one_connection(host: SshHost) -> None:
     for thread in threads:
         thread.join(30)
     assert errors == [] and sorted(results, key=int) == [str(n) for n in range(20)]
+
+
+def test_command_reading_stdin_ends(host: SshHost) -> None:
+    """stdin is at end of file: a command that reads it ends at once with nothing read."""
+    started = time.monotonic()
+    assert host.run(["cat"], timeout=10).stdout == ""
+    assert time.monotonic() - started < 5
+
+
+def test_commands_that_end_at_once_keep_the_connection(host: SshHost) -> None:
+    """Hundreds of commands that end before the client says anything more on their channel.
+
+    Sending EOF on a channel the server has closed makes OpenSSH drop the whole connection
+    ("ieof packet referred to nonexistent channel"); under load that lost every section of a
+    collection.
+    """
+    errors: list[BaseException] = []
+
+    def some() -> None:
+        for _ in range(150):
+            try:
+                host.run(["true"])
+            except FactError as err:
+                errors.append(err)
+                return
+
+    threads = [threading.Thread(target=some) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    transport = host.client.get_transport()
+    assert errors == [] and transport is not None and transport.is_active()
