@@ -10,7 +10,7 @@ import functools
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 # EditionID values (HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion) that follow the
@@ -63,7 +63,9 @@ def parse_table(text: str) -> EolTable:
 @functools.lru_cache(maxsize=1)
 def default_table() -> EolTable:
     """The table shipped with the agent (read on first use, never at import)."""
-    text = resources.files("agent").joinpath("data/os_eol.toml").read_text(encoding="utf-8")
+    # Next to this module rather than through importlib.resources, which would keep zipfile,
+    # tempfile and their kin (~1 MiB) in the long-running agent for one read.
+    text = (Path(__file__).parent / "data" / "os_eol.toml").read_text(encoding="utf-8")
     return parse_table(text)
 
 

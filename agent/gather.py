@@ -75,7 +75,7 @@ def gather_sections(
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="facts")
     pending = []
     try:
-        for source in sources:
+        for source in sorted(sources, key=lambda s: not s.slow):  # stable: slow ones first
             started, collected_at = time.monotonic(), _now()
             gatherer = source.gatherer(host.os_family)
             if gatherer is None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Literal
 
 import msgspec
-from cryptography.hazmat.primitives import serialization
 
 from agent import limits
 from agent.config import AgentSettings
@@ -68,9 +67,7 @@ def enroll_identity(
     msgspec.DecodeError for an answer that is not an enrollment.
     """
     key = store.key()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    public = key.public_bytes()
     hostname = (host.read_text("/proc/sys/kernel/hostname") or "").strip() or unnamed
     request = EnrollRequest(
         token=bundle.token,
@@ -300,11 +297,13 @@ def once(settings: AgentSettings, host: Host | None = None) -> RoundResult:
 def run(settings: AgentSettings, stop_after: int | None = None) -> None:
     """Gather and send every interval (jittered) until stopped."""
     limits.lower_priority()
+    limits.one_malloc_arena()
     rounds = 0
     backoff = 0
     while stop_after is None or rounds < stop_after:
         result = once(settings)
         rounds += 1
+        limits.release_freed_memory()
         if result.error:
             backoff = min(backoff + 1, 8)
             log.warning("collector unavailable (%d waiting): %s", result.pending, result.error)

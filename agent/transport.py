@@ -1,18 +1,18 @@
 """HTTPS to the collector, pinned to the CA from the enrollment bundle, requests signed.
 
-Only the standard library's ``http.client`` and ``ssl``: the agent stays small.
+Only the standard library's ``socket`` and ``ssl`` with the small HTTP/1.1 of
+:mod:`agent.wire`: the agent stays small.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
+import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+from agent import wire
 from canh.contract import signing
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -67,14 +67,20 @@ class Collector:
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> Response:
         """Send one request; map transport failures and error statuses to the two exceptions."""
-        conn = http.client.HTTPSConnection(
-            self.host, self.port, timeout=self.timeout, context=self.context
-        )
-        all_headers = {"content-type": "application/json", **(headers or {})}
+        all_headers = {
+            "content-type": "application/json",
+            "content-length": str(len(body)),
+            **(headers or {}),
+        }
+        head = wire.request_head(method, self.host, self.port, path, all_headers)
         try:
-            conn.request(method, path, body=body, headers=all_headers)
-            resp = conn.getresponse()
-            data = resp.read(MAX_RESPONSE_BYTES + 1)
+            with (
+                socket.create_connection((self.host, self.port), timeout=self.timeout) as raw,
+                self.context.wrap_socket(raw, server_hostname=self.host) as tls,
+                tls.makefile("rb") as stream,
+            ):
+                tls.sendall(head + body)
+                answer = wire.read_answer(stream, MAX_RESPONSE_BYTES)
         except ssl.SSLCertVerificationError as err:
             if err.verify_code in (X509_NOT_YET_VALID, X509_EXPIRED):
                 raise CollectorUnavailable(
@@ -85,24 +91,20 @@ class Collector:
             raise CollectorUnavailable(
                 f"the collector's certificate is not signed by the pinned CA: {err.verify_message}"
             ) from err
-        except (TimeoutError, OSError, http.client.HTTPException) as err:
+        except (TimeoutError, OSError, wire.MalformedAnswer) as err:
             raise CollectorUnavailable(f"cannot reach {self.host}:{self.port}: {err}") from err
-        finally:
-            conn.close()
-        if len(data) > MAX_RESPONSE_BYTES:
-            raise CollectorUnavailable("collector answer too large")
-        if resp.status in (408, 425, 429) or resp.status >= 500:
+        if answer.status in (408, 425, 429) or answer.status >= 500:
             raise CollectorUnavailable(
-                f"collector busy or failing ({resp.status})",
-                _retry_after(resp.getheader("retry-after")),
+                f"collector busy or failing ({answer.status})",
+                _retry_after(answer.headers.get("retry-after")),
             )
-        if resp.status >= 400:
-            reason, detail = _error_of(data)
-            raise CollectorRefused(resp.status, reason, detail)
-        return Response(resp.status, data)
+        if answer.status >= 400:
+            reason, detail = _error_of(answer.body)
+            raise CollectorRefused(answer.status, reason, detail)
+        return Response(answer.status, answer.body)
 
     def signed(
-        self, key: Ed25519PrivateKey, agent_id: str, seq: int, method: str, path: str, body: bytes
+        self, key: signing.Signer, agent_id: str, seq: int, method: str, path: str, body: bytes
     ) -> Response:
         """A request authenticated by the agent's key (DESIGN.md §3.1)."""
         headers = signing.sign(key, agent_id, method, path, seq, body)

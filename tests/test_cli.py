@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
 import pytest
 
@@ -71,3 +73,20 @@ def test_not_enrolled_is_a_clear_error(
     """`agent once` before enrolling says to enroll first."""
     assert main(["agent", "once", "--data-dir", str(tmp_path)]) == 1
     assert "canh agent enroll" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("group", ["demo", "collector", "agent", "checks"])
+def test_one_group_parser_is_the_full_one(group: str) -> None:
+    """Building only the invoked group gives that group exactly as the full parser has it."""
+    full = {" ".join(p) for p, _ in ALL if p and p[0] == group}
+    assert {" ".join(p) for p, _ in _commands(build_parser(only=group)) if p} == full
+
+
+def test_agent_commands_do_not_load_other_groups() -> None:
+    """`canh agent …` never imports the inventory or report command modules."""
+    code = (
+        "import sys; from canh.cli import main; main(['agent', 'status', '--data-dir', '/nx']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('inventory', 'collector'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -12,8 +12,6 @@ import hashlib
 from typing import Annotated, Literal
 
 import msgspec
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from canh.contract._types import Name
 
@@ -39,6 +37,11 @@ class Bundle(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 def ca_fingerprint(ca_pem: str) -> str:
     """SHA-256 over the DER encoding of the CA certificate, hex."""
+    # Imported here: x509 costs ~5 MiB of resident memory, and a running agent that only sends
+    # reports (IngestResponse is defined here) never needs it.
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     cert = x509.load_pem_x509_certificate(ca_pem.encode())
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 

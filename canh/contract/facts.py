@@ -173,7 +173,10 @@ class PatchFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Update status.
 
     Pending counts are as fresh as ``last_search_at`` (the agent never refreshes package lists or
-    the Windows Update catalogue itself); definition (signature) updates are not counted.
+    the Windows Update catalogue itself); definition (signature) updates are not counted. On
+    Debian and Ubuntu ``pending_total`` counts installed packages with a newer candidate version,
+    as ``apt list --upgradable`` does (held packages included); where apt pins force the
+    fallback, it counts ``apt-get -s dist-upgrade`` installs and ``notes`` says so.
     """
 
     last_install_at: When | None = None

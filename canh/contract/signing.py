@@ -10,9 +10,10 @@ import base64
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 HEADER_AGENT = "x-canh-agent"
 HEADER_TIMESTAMP = "x-canh-timestamp"
@@ -48,8 +49,18 @@ def payload(method: str, path: str, timestamp: int, seq: int, body: bytes) -> by
     return f"canh-v1\n{method.upper()}\n{path}\n{timestamp}\n{seq}\n{digest}".encode()
 
 
+class Signer(Protocol):
+    """An Ed25519 private key that returns the 64-byte signature of ``data``: the agent's key
+    (libsodium), or cryptography's ``Ed25519PrivateKey`` in tests. No crypto library is
+    imported here, so the running agent holds only the one it signs with."""
+
+    def sign(self, data: bytes) -> bytes:
+        """The signature of ``data``."""
+        ...
+
+
 def sign(
-    key: Ed25519PrivateKey,
+    key: Signer,
     agent_id: str,
     method: str,
     path: str,
@@ -94,6 +105,9 @@ def verify(
     max_skew: int = DEFAULT_MAX_SKEW_SECONDS,
 ) -> None:
     """Check freshness and signature; raise :class:`SignatureRejected` otherwise."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     current = time.time() if now is None else now
     if abs(current - headers.timestamp) > max_skew:
         raise SignatureRejected(

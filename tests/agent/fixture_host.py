@@ -9,6 +9,8 @@ Layout of ``tests/fixtures/linux/<distro>/``:
   → ActiveState; absent table = systemd not running), ``processes`` (``ps`` names).
 
 A command that is neither captured nor a probe behaves as "not installed", like on a real host.
+The apt package-list script (:mod:`agent.linux.aptlists`) really runs, on the fixture tree's
+``var/lib/apt/lists`` and ``var/lib/dpkg/status`` (with this machine's sh, awk and apt-helper).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.host import CommandResult, FactError, LocalHost
+from agent.linux import aptlists
 
 
 class FixtureHost:
@@ -50,6 +53,8 @@ class FixtureHost:
 
     def _probe(self, argv: list[str]) -> CommandResult | None:
         mtimes: dict[str, int] = self.spec.get("mtimes", {})
+        if argv == aptlists.command():
+            return self.tree.run(aptlists.command(str(self.tree.root)), timeout=60)
         if argv[:4] == ["stat", "-c", "%Y %n", "--"]:
             lines = [f"{mtimes[p]} {p}" for p in argv[4:] if p in mtimes]
             missing = len(lines) < len(argv[4:])

@@ -17,6 +17,7 @@ from agent.host import FactError
 from agent.linux import (
     accounts,
     antivirus,
+    aptlists,
     desktop,
     endpoint,
     firewall,
@@ -61,11 +62,15 @@ def test_linux_antivirus_parsers(text: str, stamps: dict[str, int]) -> None:
 @given(TEXT)
 @settings(max_examples=150)
 def test_linux_patch_parsers(text: str) -> None:
-    """apt, dpkg and dnf output, date offsets."""
+    """apt, dpkg and dnf output, the apt package-list script's output, date offsets."""
     zone = patches.parse_utc_offset(text) or UTC
     stamps = [patches.parse_dpkg_log(text, zone), patches.parse_apt_history(text, zone)]
     stamps.append(patches.parse_install_times(text))
     total, security = patches.parse_apt_simulation(text)
+    for lists in (aptlists.parse_output(text), aptlists.parse_output(f"@arch amd64\n{text}")):
+        aptlists.active_pins(lists)
+        listed, listed_security, _bad = aptlists.pending(lists)
+        assert listed_security <= listed <= len(lists.installed)
     valid(
         contract.PatchFacts(
             last_install_at=max((s for s in stamps if s), default=None),

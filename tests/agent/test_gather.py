@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent.gather import gather, gather_section
 from agent.host import CommandResult, FactError, LocalHost
-from agent.sections import SectionSource
+from agent.sections import SOURCES, Gatherer, SectionSource
 from canh.contract import decode, encode
 
 
@@ -61,12 +61,25 @@ def test_section_time_limit() -> None:
         time.sleep(2)
         raise AssertionError("unreachable")
 
-    source = SectionSource("ports", linux=slow, timeout=0.2)  # type: ignore[arg-type]
-    section = gather_section(source, LocalHost("linux"))
+    class Slow(SectionSource):
+        def gatherer(self, os_family: str) -> Gatherer | None:
+            return slow  # type: ignore[return-value]
+
+    section = gather_section(Slow("ports", timeout=0.2), LocalHost("linux"))
     assert section.status == "error" and "timed out" in (section.error or "")
 
 
 def test_not_applicable_on_other_os() -> None:
     """A section with no gatherer for the OS says so explicitly."""
-    section = gather_section(SectionSource("ports", linux=None), LocalHost("linux"))
+    section = gather_section(SectionSource("ports"), LocalHost("macos"))
     assert section.status == "not_applicable"
+
+
+def test_every_section_has_a_gatherer_on_each_os() -> None:
+    """The per-OS tables name exactly the registered sections (a typo would go unnoticed)."""
+    from agent.linux.gatherers import GATHERERS as LINUX
+    from agent.windows.gatherers import GATHERERS as WINDOWS
+
+    names = [s.name for s in SOURCES]
+    assert list(LINUX) == names and list(WINDOWS) == names
+    assert all(s.gatherer("linux") is LINUX[s.name] for s in SOURCES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from agent.linux import (
     accounts,
     antivirus,
+    aptlists,
     endpoint,
     firewall,
     logs,
@@ -102,8 +105,13 @@ def test_no_antivirus_on_the_workstation() -> None:
 
 
 def test_apt_patches() -> None:
-    """Debian: history.log beats dpkg.log by seconds; 2 of 3 pending are security; reboot flag."""
-    facts = patches.gather_patches(host("debian12"))
+    """Debian: history.log beats dpkg.log by seconds; 2 of 3 pending are security; reboot flag.
+
+    The counts come from the fixture's package lists (no apt-get run); they agree with the
+    machine's captured ``apt-get -s dist-upgrade``."""
+    machine = host("debian12")
+    facts = patches.gather_patches(machine)
+    assert patches.APT_SIMULATE not in machine.calls and facts.notes == []
     assert facts.last_install_at == utc("2026-11-17T23:25:10")  # 06:25:10 +07
     assert (facts.pending_total, facts.pending_security) == (3, 2)
     assert facts.reboot_required is True
@@ -113,8 +121,13 @@ def test_apt_patches() -> None:
 
 
 def test_apt_patches_from_rotated_log() -> None:
-    """Ubuntu: the current dpkg.log is empty, the .1 file still tells; jammy-security counts."""
-    facts = patches.gather_patches(host("ubuntu2204"))
+    """Ubuntu: the current dpkg.log is empty, the .1 file still tells; jammy-security counts.
+
+    Its lists add backports (newer vlc, NotAutomatic) and i386, and a pin left from a removed
+    PPA: none changes the count, and the lists still answer."""
+    machine = host("ubuntu2204")
+    facts = patches.gather_patches(machine)
+    assert patches.APT_SIMULATE not in machine.calls and facts.notes == []
     assert facts.last_install_at == utc("2026-10-30T09:45:00")
     assert (facts.pending_total, facts.pending_security, facts.reboot_required) == (2, 1, False)
     assert facts.os_eol_date == "2027-04-01"
@@ -266,14 +279,49 @@ def test_system_arch_and_install_date() -> None:
     assert rhel.services_running is not None and "sshd" in rhel.services_running
 
 
-def test_apt_simulation_reused_while_lists_unchanged() -> None:
-    """The costly apt-get -s runs again only after the package lists or dpkg status change."""
+def test_apt_counts_reused_while_lists_unchanged() -> None:
+    """The lists are read again only after the package lists or dpkg status change."""
     machine = host("debian12")
     machine.spec["mtimes"]["/var/lib/dpkg/status"] = 1795300000
     first = patches.gather_patches(machine)
     second = patches.gather_patches(machine)
-    assert machine.calls.count(patches.APT_SIMULATE) == 1
+    assert machine.calls.count(aptlists.command()) == 1
     assert (second.pending_total, second.pending_security) == (first.pending_total, 2)
     machine.spec["mtimes"]["/var/lib/dpkg/status"] = 1795400000
     patches.gather_patches(machine)
-    assert machine.calls.count(patches.APT_SIMULATE) == 2
+    assert machine.calls.count(aptlists.command()) == 2
+
+
+def copy_of(distro: str, tmp_path: Path) -> FixtureHost:
+    shutil.copytree(FIXTURES / distro, tmp_path / distro)
+    return FixtureHost(tmp_path / distro)
+
+
+def test_apt_pin_falls_back_to_apt_get(tmp_path: Path) -> None:
+    """A pin that can change a candidate: apt-get -s answers, and the notes say why."""
+    machine = copy_of("debian12", tmp_path)
+    preferences = machine.directory / "tree/etc/apt/preferences.d/openssl.pref"
+    preferences.parent.mkdir(parents=True)
+    preferences.write_text("Package: openssl\nPin: release n=bookworm\nPin-Priority: 1001\n")
+    facts = patches.gather_patches(machine)
+    assert machine.calls.count(patches.APT_SIMULATE) == 1
+    assert (facts.pending_total, facts.pending_security) == (3, 2)
+    assert len(facts.notes) == 1 and "pin in " in facts.notes[0]
+    assert "openssl.pref: release n=bookworm" in facts.notes[0]
+    assert "counted with apt-get -s dist-upgrade instead" in facts.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("tool", "suffix"), [("gzip", "gz"), ("xz", "xz"), ("lz4", "lz4"), ("zstd", "zst")]
+)
+def test_compressed_lists(tmp_path: Path, tool: str, suffix: str) -> None:
+    """apt-helper reads the lists however apt stored them (Docker images keep lz4)."""
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    machine = copy_of("ubuntu2204", tmp_path)
+    for plain in (machine.directory / "tree/var/lib/apt/lists").glob("*_Packages"):
+        with plain.with_name(f"{plain.name}.{suffix}").open("wb") as packed:
+            subprocess.run([tool, "-c", str(plain)], stdout=packed, check=True)
+        plain.unlink()
+    facts = patches.gather_patches(machine)
+    assert (facts.pending_total, facts.pending_security, facts.notes) == (2, 1, [])

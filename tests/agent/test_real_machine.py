@@ -1,15 +1,19 @@
-"""Every Linux section on this real machine, and the ClamAV that `make deps-test` installs."""
+"""Every Linux section on this real machine, the ClamAV that `make deps-test` installs, and
+pending updates read from the package lists against apt itself."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import msgspec
 import pytest
 
 from agent.gather import gather_section
 from agent.host import FactError, LocalHost
-from agent.linux import antivirus
+from agent.linux import antivirus, aptlists
 from agent.sections import SOURCES, SectionSource
 
 
@@ -44,3 +48,29 @@ def test_installed_clamav_without_signatures() -> None:
         assert clam.signature_age_days is None and "no signature database" in (clam.note or "")
     # clamd refuses to start without a database, so it cannot be the running engine here.
     assert clam.enabled is not True
+
+
+@pytest.mark.real
+def test_pending_updates_agree_with_apt_list_upgradable() -> None:
+    """On this Debian machine the lists give exactly what ``apt list --upgradable`` lists."""
+    if shutil.which("apt") is None or not Path("/var/lib/dpkg/status").exists():
+        pytest.skip("not a Debian or Ubuntu machine")
+    lists = aptlists.parse_output(LocalHost("linux").run(aptlists.command(), timeout=120).stdout)
+    assert lists.problems == [] and lists.default_release == []
+    assert aptlists.active_pins(lists) == []
+    found, bad = aptlists.upgrades(lists)
+    listed = subprocess.run(
+        ["apt", "list", "--upgradable"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LC_ALL": "C"},
+    ).stdout
+    apt = []  # "name/suite[,suite] candidate arch [upgradable from: installed]"
+    for line in listed.splitlines():
+        if "[upgradable from:" in line:
+            name_suites, version = line.split()[:2]
+            name, _, suites = name_suites.partition("/")
+            apt.append((name, version, any(s.endswith("-security") for s in suites.split(","))))
+    assert bad == 0
+    assert sorted((u.name, u.candidate, u.security) for u in found) == sorted(apt)
