@@ -18,7 +18,7 @@ One shell command (:data:`SCRIPT`, the same over SSH) prints, small enough to se
   version (not ``not-installed`` / ``config-files``);
 * ``@list`` — each ``*_Packages*`` list, decompressed by ``apt-helper cat-file`` (plain, gz,
   xz, lz4, zst…), followed by ``name arch version`` for the stanzas of installed names only
-  (mawk filters the ~50 MB of a Debian main list down to a few KB on the host);
+  (awk filters the ~50 MB of a Debian main list down to a few KB on the host);
 * ``@end`` — the output is complete.
 
 The candidate is chosen as apt's policy does without pins (``pkgPolicy::GetCandidateVer``, see
@@ -45,7 +45,6 @@ import msgspec
 
 from agent.linux import debversion
 
-HELPER = "/usr/lib/apt/apt-helper"
 # $1 is a filesystem root ("" on a real host): tests run this very script on fixture trees.
 SCRIPT = r"""r=$1
 lists="$r/var/lib/apt/lists"
