@@ -1,13 +1,16 @@
 """Ingest throughput and latency, side by side with a bare FastAPI echo endpoint.
 
-Both servers run as one uvicorn process over TLS pinned to core 0; wrk (Debian package) runs on
-core 1 and replays pre-signed requests from many agent identities (real Ed25519 signatures, one
-unique sequence number per request, ordered so an agent's next report is far behind its previous
-one). Steady-state delta reports: most sections ``unchanged``, the ports section in full.
+Both servers run as one uvicorn process over TLS pinned to core 0 — the collector as operators
+start it (``canh collector serve``), the echo app under uvicorn with the same server options;
+wrk (Debian package) runs on core 1 and replays pre-signed requests from many agent identities
+(real Ed25519 signatures, one unique sequence number per request, ordered so an agent's next
+report is far behind its previous one); a paced run holds its rate on a fixed schedule.
+Steady-state delta reports: most sections ``unchanged``, the ports section in full.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -28,7 +31,7 @@ from agent.gather import gather
 from agent.host import LocalHost
 from agent.transport import Collector, CollectorRefused, CollectorUnavailable
 from bench.results import Result
-from canh.contract import Section, Sections, encode, signing
+from canh.contract import Report, Section, Sections, encode, signing
 from collector.serve import init
 from collector.store import Store
 
@@ -68,11 +71,19 @@ def _enroll(db: Path, count: int) -> list[tuple[str, Ed25519PrivateKey]]:
         store.close()
 
 
+@functools.cache
+def _template() -> Report:
+    """This machine's report, gathered once: the full reports and every delta carry the same
+    facts, so a delta changes nothing (other processes opening ports between two gathers would
+    otherwise turn the first round of deltas into changes and re-scoring)."""
+    return gather(LocalHost("linux"), "x", 1)
+
+
 def _requests(
     agents: list[tuple[str, Ed25519PrivateKey]], rounds: int, first_seq: int, out: Path
 ) -> None:
     """Signed delta reports, round by round, to the wrk replay file."""
-    template = gather(LocalHost("linux"), "x", 1)
+    template = _template()
     sections = template.present()
     with out.open("w") as fh:
         for r in range(rounds):
@@ -105,7 +116,7 @@ def _requests(
 
 def _full_reports(client: Collector, agents: list[tuple[str, Ed25519PrivateKey]]) -> None:
     """Each agent's first (full) report, sent before timing: the steady state starts after."""
-    template = gather(LocalHost("linux"), "x", 1)
+    template = _template()
     for agent_id, key in agents:
         report = template.__class__(
             schema_version=1,
@@ -173,7 +184,13 @@ def _parse_wrk(text: str) -> dict[str, float]:
     }
 
 
+def _serve_collector(data: Path) -> list[str]:
+    """The collector as operators run it: ``canh collector serve`` (its HTTP limits included)."""
+    return [sys.executable, "-m", "canh", "collector", "serve", "--data-dir", str(data)]
+
+
 def _serve(app: str, settings_dir: Path, port: int) -> list[str]:
+    """The echo app under uvicorn with the collector's server options (bench/echo_app.py)."""
     tls = settings_dir / "tls"
     return [
         sys.executable,
@@ -192,6 +209,11 @@ def _serve(app: str, settings_dir: Path, port: int) -> list[str]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--no-proxy-headers",
+        "--limit-concurrency",
+        "2048",
+        "--timeout-keep-alive",
+        "5",
     ]
 
 
@@ -299,7 +321,6 @@ def run() -> list[Result]:
         settings, _ = init(data, "127.0.0.1", port, admin_password=BENCH_PASSWORD)
         agents = _enroll(settings.db_path, AGENTS)
         ca = (data / "tls" / "ca.pem").read_text()
-        os.environ["CANH_DATA_DIR"] = str(data)
         results: dict[str, dict[str, float]] = {}
         rounds = max(2, 6000 * SECONDS // AGENTS)
         replay = Path(tmp) / "replay.txt"
@@ -313,7 +334,7 @@ def run() -> list[Result]:
             echo.terminate()
             echo.wait()
 
-        col = _start(_serve("collector.app:app_from_env", data, port), Path(tmp) / "col.log")
+        col = _start(_serve_collector(data), Path(tmp) / "col.log")
         try:
             _wait(settings.url, ca, col, "/readyz")
             _full_reports(Collector(settings.url, ca), agents)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,10 +15,21 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from canh import __version__
 from collector.alerts import start_alerting
-from collector.api import admin, agents, auth, declarations, devices, hosts, incidents, units
+from collector.api import (
+    admin,
+    agents,
+    auth,
+    declarations,
+    devices,
+    hosts,
+    incidents,
+    reports,
+    units,
+)
 from collector.errors import ApiError, StoreUnavailable
 from collector.http_headers import SecurityHeaders
 from collector.maintenance import Maintenance
@@ -35,36 +47,66 @@ def _error(
     )
 
 
-SWITCH_INTERVAL = 0.0005
+SWITCH_INTERVAL = float(__import__("os").environ.get("XSW", "0.0005"))
+
+
+class CollectorApp(FastAPI):
+    """FastAPI with two plain ASGI layers outside its own middleware: report ingest (the hot
+    path, ``collector/api/reports.py``) and the security headers on every other answer."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return reports.ReportEndpoint(
+            SecurityHeaders(super().build_middleware_stack()), self.services
+        )
+
+
+def _start_background(svc: Services, settings: CollectorSettings) -> list[Callable[[], None]]:
+    """Start the store's writer, maintenance and alerting; returns their stops, in start order."""
+    # The event loop and the single writer thread hand work to each other on every report;
+    # with the default 5 ms GIL switch interval each hand-off can wait that long, which caps
+    # ingest far below what the CPU allows (measured: bench/ingest.py).
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    svc.store.start()
+    maintenance = Maintenance(
+        svc.store,
+        settings.maintenance_interval_seconds,
+        settings.event_retention_days,
+        settings.report_retention_days,
+    )
+    maintenance.start()
+    alerting = start_alerting(svc)  # silent-agent timer and outbox worker
+    return [svc.store.close, maintenance.stop, alerting.stop]
 
 
 def create_app(settings: CollectorSettings, services: Services | None = None) -> FastAPI:
     """The FastAPI app with its store, knowledge, routes, metrics and error mapping."""
     svc = services or build_services(settings)
 
+    background: list[Callable[[], None]] = []  # stoppers, while any lifespan is running
+    lifespans = 0
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The event loop and the single writer thread hand work to each other on every report;
-        # with the default 5 ms GIL switch interval each hand-off can wait that long, which
-        # caps ingest far below what the CPU allows (measured: bench/ingest.py).
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        svc.store.start()
-        maintenance = Maintenance(
-            svc.store,
-            settings.maintenance_interval_seconds,
-            settings.event_retention_days,
-            settings.report_retention_days,
-        )
-        maintenance.start()
-        alerting = start_alerting(svc)  # silent-agent timer and outbox worker
+        # Counted: a second server or test client entering the lifespan of a running app must
+        # neither start a second writer nor close the store under the first one's threads.
+        nonlocal lifespans
+        if lifespans == 0:
+            background.extend(_start_background(svc, settings))
+        lifespans += 1
         try:
             yield
         finally:
-            alerting.stop()
-            maintenance.stop()
-            svc.store.close()
+            lifespans -= 1
+            if lifespans == 0:
+                while background:
+                    background.pop()()
 
-    app = FastAPI(
+    app = CollectorApp(
+        svc,
         title="canh collector",
         version=__version__,
         lifespan=lifespan,
@@ -93,7 +135,14 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         return _error(err.status_code, "http", str(err.detail))
 
-    app.add_middleware(SecurityHeaders)
+    fastapi_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = reports.document(fastapi_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -130,12 +179,3 @@ def create_app(settings: CollectorSettings, services: Services | None = None) ->
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
     return app
-
-
-def app_from_env() -> FastAPI:
-    """An app for ``uvicorn --factory collector.app:app_from_env`` (reads CANH_DATA_DIR)."""
-    import os
-
-    from collector.settings import load_settings
-
-    return create_app(load_settings(Path(os.environ["CANH_DATA_DIR"])))

@@ -13,7 +13,6 @@ Order of work for one request (DESIGN.md §3.1–3.2, issue 4):
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
 from bisect import bisect_left
@@ -22,12 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from canh.contract import IngestResponse, Report, ReportInvalid, decode, encode, signing
 from canh.contract.signing import SignatureRejected
 from collector.changes import diff
 from collector.errors import ApiError
 from collector.evaluate import Knowledge, evaluate_host_row
 from collector.store import Store
+from collector.store.writer import RunOnThread
 
 # Upper bounds of the ingest latency histogram (seconds); DESIGN.md §6 targets p99 ≤ 50 ms.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -91,16 +93,17 @@ class BatchChanges:
 
 
 def authenticate(
-    store: Store, headers: dict[str, str], method: str, path: str, body: bytes, max_skew: int
+    store: Store, headers: dict[str, str], method: str, path: str, digest: str, max_skew: int
 ) -> tuple[signing.SignedHeaders, str]:
-    """Verify an agent's signed request; return the headers and the host's unit."""
+    """Verify an agent's signed request (``digest``: :func:`signing.body_digest` of its body);
+    return the headers and the host's unit."""
     signed = signing.parse_headers(headers)
     auth = store.host_auth(signed.agent_id)
     if auth is None:
         raise SignatureRejected("unknown_agent", "agent is not enrolled here; enroll it again")
     if auth.status != "active":
         raise SignatureRejected("revoked_agent", f"agent is {auth.status}")
-    signing.verify(auth.public_key, signed, method, path, body, max_skew=max_skew)
+    signing.verify(auth.public_key, signed, method, path, digest, max_skew=max_skew)
     return signed, auth.unit_id
 
 
@@ -110,38 +113,49 @@ def ingest_job(
     signed: signing.SignedHeaders,
     body_sha256: str,
     report: Report,
+    on_loop: bool = False,
 ) -> Callable[[sqlite3.Connection], IngestResponse]:
-    """The write job for one verified, decoded report."""
+    """The write job for one verified, decoded report. ``on_loop``: the job runs in a loop-side
+    batch (``Writer.run_inline``), where a report that changes facts hands itself to the writer
+    thread (findings, scores and alerts follow a change; they are not loop work)."""
     host_id = signed.agent_id
 
     def job(conn: sqlite3.Connection) -> IngestResponse:
-        seen = conn.execute(
-            "SELECT body_sha256, signed_at FROM reports WHERE host_id=? AND seq=?",
-            (host_id, report.seq),
+        last_seq, stored_json = conn.execute(
+            "SELECT last_seq, fact_hashes FROM hosts WHERE id = ?", (host_id,)
         ).fetchone()
-        if seen is not None:
+        if report.seq <= last_seq:
+            # Every stored receipt has a sequence number at or below last_seq, so only here can
+            # this be a resend of a committed report (acknowledged again, nothing written).
+            seen = conn.execute(
+                "SELECT body_sha256, signed_at FROM reports WHERE host_id=? AND seq=?",
+                (host_id, report.seq),
+            ).fetchone()
+            if seen is None:
+                raise ApiError(
+                    409, "old_seq", f"sequence {report.seq} is not above the last one ({last_seq})"
+                )
             if seen[0] == body_sha256 and signed.timestamp > seen[1]:
                 return IngestResponse(seq=report.seq, duplicate=True)
             raise ApiError(409, "replay", f"report {report.seq} was already received")
-        last_seq = conn.execute("SELECT last_seq FROM hosts WHERE id = ?", (host_id,)).fetchone()[0]
-        if report.seq <= last_seq:
-            raise ApiError(
-                409, "old_seq", f"sequence {report.seq} is not above the last one ({last_seq})"
-            )
+        stored = _hashes.decode(stored_json)
+        if on_loop and _changes_facts(report, stored):
+            raise RunOnThread(ingest_job(knowledge, pending, signed, body_sha256, report))
         now = time.time()
         conn.execute(
             "INSERT INTO reports (host_id, seq, body_sha256, signed_at, received_at, "
             "kind) VALUES (?,?,?,?,?,?)",
             (host_id, report.seq, body_sha256, signed.timestamp, now, report.kind),
         )
-        full_requested, changes = _store_sections(conn, host_id, report, now)
+        full_requested, changes = _store_sections(conn, host_id, report, stored, now)
         role = None
         system = report.sections.system
         if system is not None and system.data is not None:
             role = system.data.role
         conn.execute(
-            "UPDATE hosts SET last_seen = ?, last_seq = ?, role = COALESCE(?, role) WHERE id = ?",
-            (now, report.seq, role, host_id),
+            "UPDATE hosts SET last_seen = ?, last_seq = ?, role = COALESCE(?, role), "
+            "fact_hashes = COALESCE(?, fact_hashes) WHERE id = ?",
+            (now, report.seq, role, encode(stored).decode() if changes else None, host_id),
         )
         if changes:
             pending.units.add(evaluate_host_row(conn, knowledge, host_id))
@@ -152,19 +166,30 @@ def ingest_job(
     return job
 
 
+# hosts.fact_hashes: section → [status, hash] of the stored facts, kept in the same transaction
+# as the facts rows, so a report that changes nothing never reads the (large) facts table.
+_hashes = msgspec.json.Decoder(dict[str, tuple[str, str | None]])
+
+
+def _changes_facts(report: Report, stored: dict[str, tuple[str, str | None]]) -> bool:
+    """Whether storing the report would change a section (the same test as _store_sections)."""
+    return any(
+        section.status != "unchanged" and stored.get(name) != (section.status, section.hash)
+        for name, section in report.present().items()
+    )
+
+
 def _store_sections(
-    conn: sqlite3.Connection, host_id: str, report: Report, now: float
+    conn: sqlite3.Connection,
+    host_id: str,
+    report: Report,
+    stored: dict[str, tuple[str, str | None]],
+    now: float,
 ) -> tuple[bool, list[Change]]:
-    """Upsert each section's latest envelope and record what changed as events.
+    """Upsert each section's latest envelope and record what changed as events; ``stored`` is
+    updated in place to the new (status, hash) of each section.
 
     Returns (full_requested, changes)."""
-    # Hashes only: the (possibly large) stored data is read just for sections that changed.
-    stored = {
-        row[0]: (row[1], row[2])
-        for row in conn.execute(
-            "SELECT section, status, hash FROM facts WHERE host_id = ?", (host_id,)
-        )
-    }
     full_requested = False
     changes: list[Change] = []
     for name, section in report.present().items():
@@ -175,6 +200,7 @@ def _store_sections(
             continue
         if previous is not None and previous == (section.status, section.hash):
             continue
+        stored[name] = (section.status, section.hash)
         old_data = _stored_data(conn, host_id, name) if previous is not None else None
         data = encode(section.data) if section.data is not None else None
         conn.execute(
@@ -211,7 +237,7 @@ def _stored_data(conn: sqlite3.Connection, host_id: str, section: str) -> bytes 
     return row[0] if row else None
 
 
-def decode_report(body: bytes, signed: signing.SignedHeaders) -> tuple[Report, str]:
+def decode_report(body: bytes, signed: signing.SignedHeaders) -> Report:
     """Strictly decode and tie the report to its signature."""
     try:
         report = decode(body)
@@ -219,7 +245,7 @@ def decode_report(body: bytes, signed: signing.SignedHeaders) -> tuple[Report, s
         raise ApiError(422, "invalid_report", str(err)) from err
     if report.agent_id != signed.agent_id or report.seq != signed.seq:
         raise ApiError(422, "mismatch", "agent_id and seq in the body must match the signature")
-    return report, hashlib.sha256(body).hexdigest()
+    return report
 
 
 def rejection(err: SignatureRejected) -> ApiError:

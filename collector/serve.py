@@ -95,6 +95,9 @@ def serve(settings: CollectorSettings) -> None:
         log_level=settings.log_level,
         log_config=None,
         access_log=False,
+        # Served directly over TLS, not behind a proxy: never take a client address from
+        # X-Forwarded-For (the login lockout keys on it).
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
         limit_concurrency=CONCURRENCY,
         # Idle keep-alive connections close after 5 s; slow requests are cut by ``limits``.

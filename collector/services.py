@@ -61,7 +61,12 @@ def build_services(settings: CollectorSettings) -> Services:
         finally:
             pending.clear()
 
-    store = Store(settings.db_path, settings.batch_max, after_batch)
+    store = Store(
+        settings.db_path,
+        settings.batch_max,
+        after_batch,
+        lambda: bool(pending.units or pending.hosts or pending.changes),
+    )
     ca_pem = TlsFiles(settings.path / "tls").ca_cert.read_text()
     return Services(
         settings=settings,

@@ -118,7 +118,7 @@ def parse_local_time(text: str, culture: dict[str, Any]) -> datetime | None:
             value = value.replace(designator, word)
     try:
         local = datetime.strptime(value, fmt)
-    except ValueError:
+    except (ValueError, re.error):  # re.error: a pattern naming a field twice ("H H")
         return None
     return local.replace(tzinfo=timezone(timedelta(minutes=offset))).astimezone(UTC)
 

@@ -1,19 +1,20 @@
-"""Routes agents call: enrollment and signed report ingest. Bodies are msgspec-validated."""
+"""Enrollment, the route a new agent calls once. Bodies are msgspec-validated.
+
+Report ingest, the hot path, is a plain ASGI endpoint: ``collector/api/reports.py``.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import time
 
 import msgspec
 from fastapi import APIRouter, Request, Response
 
-from canh.contract import EnrollRequest, EnrollResponse, encode, signing
-from canh.contract.signing import SignatureRejected
+from canh.contract import EnrollRequest, EnrollResponse, encode
 from collector.api.deps import ServicesDep
 from collector.errors import ApiError
-from collector.ingest import authenticate, decode_report, ingest_job, rejection
+from collector.http_body import read_capped
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 MAX_ENROLL_BYTES = 8192
@@ -22,20 +23,7 @@ JSON = "application/json"
 
 async def read_body(request: Request, cap: int) -> bytes:
     """The request body, refusing (413) before reading more than ``cap`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise ApiError(400, "bad_length", "Content-Length is not a number")
-        if int(declared) > cap:
-            raise ApiError(413, "too_large", f"body over the {cap}-byte limit")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            raise ApiError(413, "too_large", f"body over the {cap}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_capped(request.stream(), request.headers.get("content-length"), cap)
 
 
 @router.post(
@@ -59,48 +47,3 @@ async def enroll(request: Request, svc: ServicesDep) -> Response:
     host_id, unit_id, unit_name = await svc.store.writer.run(job)
     answer = EnrollResponse(agent_id=host_id, unit_id=unit_id, unit_name=unit_name)
     return Response(encode(answer), status_code=201, media_type=JSON)
-
-
-@router.post(
-    "/reports",
-    summary="Ingest a signed report",
-    responses={
-        401: {"description": "unsigned, bad signature, unknown agent, clock skew"},
-        409: {"description": "replayed or old sequence number"},
-        413: {"description": "body over the size cap"},
-        422: {"description": "report does not match the contract"},
-    },
-)
-async def ingest(request: Request, svc: ServicesDep) -> Response:
-    """Verify, validate and commit one report; answer only after it is committed."""
-    started = time.perf_counter()
-    if svc.store.writer.depth() > svc.settings.max_queue_depth:
-        svc.stats.reject("overloaded")
-        raise ApiError(429, "overloaded", "collector is busy; retry later", retry_after=5)
-    try:
-        body = await read_body(request, svc.settings.max_report_bytes)
-        try:
-            signed, _unit = authenticate(
-                svc.store,
-                dict(request.headers),
-                "POST",
-                request.scope["path"],
-                body,
-                svc.settings.max_clock_skew_seconds,
-            )
-        except SignatureRejected as err:
-            raise rejection(err) from err
-        report, digest = decode_report(body, signed)
-        ack = await svc.store.writer.run(
-            ingest_job(svc.knowledge, svc.pending, signed, digest, report)
-        )
-    except ApiError as err:
-        # The claimed agent id feeds the forged/replayed-report alert (collector/alerts/rules.py).
-        svc.stats.reject(err.reason, request.headers.get(signing.HEADER_AGENT))
-        raise
-    if ack.duplicate:
-        svc.stats.duplicates += 1
-    else:
-        svc.stats.accepted += 1
-    svc.stats.observe(time.perf_counter() - started)
-    return Response(encode(ack), media_type=JSON)

@@ -13,7 +13,9 @@ from collector.services import Services
 SESSION_COOKIE = "canh_session"
 
 
-def services(request: Request) -> Services:
+# The dependencies are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and
+# a thread hop per dependency per request costs more than these cheap lookups on the loop.
+async def services(request: Request) -> Services:
     """The process's services."""
     svc: Services = request.app.state.services
     return svc
@@ -52,7 +54,12 @@ def current_user(request: Request, svc: ServicesDep) -> User:
     return User(row["id"], row["username"], row["role"], row["unit_id"])
 
 
-UserDep = Annotated[User, Depends(current_user)]
+async def _current_user(request: Request, svc: ServicesDep) -> User:
+    """:func:`current_user` on the event loop (one indexed read)."""
+    return current_user(request, svc)
+
+
+UserDep = Annotated[User, Depends(_current_user)]
 
 
 def visible_units(svc: Services, user: User) -> list[str]:

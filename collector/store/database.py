@@ -11,8 +11,11 @@ import sqlite_utils
 from collector.store.schema import migrate
 
 
-def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    """A connection with the pragmas every canh connection uses."""
+def connect(
+    path: Path, readonly: bool = False, autocheckpoint_pages: int = 1000
+) -> sqlite3.Connection:
+    """A connection with the pragmas every canh connection uses; the writer's checkpoints less
+    often than SQLite's default (``collector/store/checkpoint.py`` does most of it)."""
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
@@ -23,6 +26,7 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         # loss may lose the last transactions, never corrupt the file.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA journal_size_limit = 67108864")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint_pages)}")
     return conn
 
 

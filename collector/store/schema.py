@@ -233,6 +233,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE units ADD COLUMN profile TEXT NOT NULL DEFAULT '{}'",
         "ALTER TABLE hosts ADD COLUMN kpis TEXT NOT NULL DEFAULT '{}'",
     ),
+    # 5: each host's stored section hashes (section → [status, hash]), so ingest of a report
+    # that changes nothing reads one hosts row instead of the facts table; host listings by name
+    # walk an index instead of sorting every host of the units
+    (
+        "DROP INDEX hosts_unit",
+        "CREATE INDEX hosts_unit_name ON hosts(unit_id, hostname)",
+        "CREATE INDEX hosts_name_unit ON hosts(hostname, unit_id)",
+        "ALTER TABLE hosts ADD COLUMN fact_hashes TEXT NOT NULL DEFAULT '{}'",
+        "UPDATE hosts SET fact_hashes = (SELECT json_group_object(section, json_array(status, "
+        "hash)) FROM facts WHERE facts.host_id = hosts.id) "
+        "WHERE EXISTS (SELECT 1 FROM facts WHERE facts.host_id = hosts.id)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from collector.errors import ApiError
 from collector.passwords import hash_password, new_token, token_hash
+from collector.store.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from collector.store.database import Readers, connect, open_database
 from collector.store.writer import Writer
 
@@ -31,7 +30,7 @@ class HostAuth:
 
     host_id: str
     unit_id: str
-    public_key: Ed25519PublicKey
+    public_key: bytes  # raw Ed25519
     status: str
 
 
@@ -47,20 +46,29 @@ class Store:
         path: Path,
         batch_max: int = 256,
         after_batch: Callable[[sqlite3.Connection], None] | None = None,
+        hooks_due: Callable[[], bool] | None = None,
     ) -> None:
         self.path = path
         open_database(path)
         self.readers = Readers(path)
-        self.writer = Writer(lambda: connect(path), batch_max, after_batch)
+        self.writer = Writer(
+            lambda: connect(path, autocheckpoint_pages=WRITER_AUTOCHECKPOINT_PAGES),
+            batch_max,
+            after_batch,
+            hooks_due,
+        )
+        self.checkpointer = Checkpointer(path)
         self._auth_cache: dict[str, HostAuth] = {}
 
     def start(self) -> None:
-        """Start the writer."""
+        """Start the writer and the WAL checkpointer."""
         self.writer.start()
+        self.checkpointer.start()
 
     def close(self) -> None:
         """Drain the writer and close connections."""
         self.writer.stop()
+        self.checkpointer.stop()
         self.readers.close()
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
@@ -308,8 +316,7 @@ class Store:
         row = self.one("SELECT id, unit_id, public_key, status FROM hosts WHERE id = ?", (host_id,))
         if row is None:
             return None
-        key = Ed25519PublicKey.from_public_bytes(bytes(row["public_key"]))
-        auth = HostAuth(row["id"], row["unit_id"], key, row["status"])
+        auth = HostAuth(row["id"], row["unit_id"], bytes(row["public_key"]), row["status"])
         self._auth_cache[host_id] = auth
         return auth
 
@@ -347,12 +354,20 @@ class Store:
 
     # --- hosts, facts, findings, scores -------------------------------------------------------
 
-    def hosts(self, unit_ids: list[str], limit: int = 100, offset: int = 0) -> list[Row]:
-        """Hosts of the given units, newest report first."""
+    def hosts(self, unit_ids: list[str] | None, limit: int = 100, offset: int = 0) -> list[Row]:
+        """Hosts of the given units (None: every unit), by hostname."""
+        columns = (
+            "id, unit_id, hostname, os_family, role, source, status, enrolled_at, last_seen, "
+            "last_seq, failing_checks"
+        )
+        if unit_ids is None:  # walks the (hostname, unit_id) index: no sort
+            return self.query(
+                f"SELECT {columns} FROM hosts ORDER BY hostname LIMIT ? OFFSET ?",  # noqa: S608 - constant
+                [limit, offset],
+            )
         marks = ",".join("?" * len(unit_ids))
         return self.query(
-            f"SELECT id, unit_id, hostname, os_family, role, source, status, enrolled_at, "  # noqa: S608 - placeholders only
-            f"last_seen, last_seq, failing_checks FROM hosts WHERE unit_id IN ({marks}) "
+            f"SELECT {columns} FROM hosts WHERE unit_id IN ({marks}) "  # noqa: S608 - placeholders only
             f"ORDER BY hostname LIMIT ? OFFSET ?",
             [*unit_ids, limit, offset],
         )

@@ -1,10 +1,23 @@
-"""The single writer: every write goes through one thread that batches jobs into transactions.
+"""The single writer: one connection that batches jobs into transactions.
 
-One-row transactions are 10–20× slower than a batch (DESIGN.md §4), so request handlers submit a
-job and wait; the writer takes whatever is queued (up to ``batch_max``), runs each job inside its
-own SAVEPOINT of one transaction, commits once, and only then resolves the waiters. A job that
-fails rolls back to its savepoint without spoiling the batch; a commit that fails (disk full)
-fails every job of the batch, and nothing of it is acknowledged.
+One-row transactions are 10–20× slower than a batch (DESIGN.md §4), so callers submit a job and
+wait; the writer takes whatever is queued (up to ``batch_max``), runs each job inside its own
+SAVEPOINT of one transaction, commits once, and only then resolves the waiters. A job that fails
+rolls back to its savepoint without spoiling the batch; a commit that fails (disk full) fails
+every job of the batch, and nothing of it is acknowledged.
+
+Two ways in, one connection guarded by one lock:
+
+- ``submit``/``call``/``run``: the writer thread's queue, for any thread and any job.
+- ``run_inline``: report ingest, from the event loop. Its jobs are batched per event-loop turn and
+  run on the loop's own thread. Handing each report to the writer thread made the two threads
+  trade the GIL at every SQLite call (sqlite3 releases it around each step): batches of under two
+  reports and twice the CPU per report (bench/ingest.py). A loop-side batch stops taking jobs
+  after ``INLINE_SLICE`` seconds so other requests (health checks, the API) are not held up.
+  Loop-side jobs must be cheap: a job that finds it has real work to do (a report that changes
+  facts, hence findings, scores and alerts) raises :class:`RunOnThread` before writing anything,
+  and the writer thread runs its replacement, after-batch hooks included, before the waiter
+  is answered. After-batch hooks run in a loop-side batch only when ``hooks_due`` says so.
 """
 
 from __future__ import annotations
@@ -17,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from collector.errors import StoreUnavailable
@@ -45,10 +58,27 @@ def storage_failure(err: BaseException) -> bool:
     return isinstance(err, sqlite3.Error) and code is not None and code & 0xFF in STORAGE_FAILURES
 
 
+INLINE_SLICE = 0.010  # seconds of job time per loop-side batch before the loop gets a turn
+INLINE_RETRY = 0.001  # seconds before a loop-side batch retries while the thread holds the lock
+
+
+class RunOnThread(Exception):
+    """Raised by a job in a loop-side batch, before it writes: run ``job`` on the thread."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__("run on the writer thread")
+        self.job = job
+
+
+@dataclass(frozen=True, slots=True)
+class _Handoff:
+    job: Job
+
+
 @dataclass(slots=True)
 class _Item:
     job: Job
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] | asyncio.Future[Any]
     raw: bool = False  # run outside any transaction (checkpoints)
 
 
@@ -60,19 +90,27 @@ class Writer:
         connect: Callable[[], sqlite3.Connection],
         batch_max: int = 256,
         after_batch: Callable[[sqlite3.Connection], None] | None = None,
+        hooks_due: Callable[[], bool] | None = None,
     ) -> None:
         self._connect = connect
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._batch_max = batch_max
         self._after_batch = after_batch
+        self._hooks_due = hooks_due
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # held while the connection is in use
+        self._conn: sqlite3.Connection | None = None
+        self._inline: list[_Item] = []
+        self._inline_handle: asyncio.Handle | asyncio.TimerHandle | None = None
+        self._inline_loop: asyncio.AbstractEventLoop | None = None
         self.batches = 0
         self.committed = 0
         self.failed_commits = 0
         self.last_batch_seconds = 0.0
 
     def start(self) -> None:
-        """Start the writer thread."""
+        """Open the connection and start the writer thread."""
+        self._conn = self._connect()
         self._thread = threading.Thread(target=self._loop, name="canh-writer", daemon=True)
         self._thread.start()
 
@@ -85,19 +123,58 @@ class Writer:
 
     def depth(self) -> int:
         """Jobs waiting."""
-        return self._queue.qsize()
+        return self._queue.qsize() + len(self._inline)
 
     def submit(self, job: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Queue a job; the future resolves after its batch is committed."""
         if self._thread is None:
             raise StoreUnavailable("writer is not running")
-        item = _Item(job)
-        self._queue.put(item)
-        return item.future
+        future: Future[T] = Future()
+        self._queue.put(_Item(job, future))
+        return future
 
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Queue a job and wait for its commit without blocking the event loop."""
         return await asyncio.wrap_future(self.submit(job))
+
+    async def run_inline(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """From the event loop: batch the job with the others of this loop turn, run the batch on
+        the loop's thread, answer after its commit (or after the thread ran its replacement)."""
+        if self._thread is None:
+            raise StoreUnavailable("writer is not running")
+        loop = asyncio.get_running_loop()
+        if self._inline and loop is not self._inline_loop:
+            # Another event loop's batch is pending (two servers on one store): use the thread.
+            return await asyncio.wrap_future(self.submit(job))
+        self._inline_loop = loop
+        future: asyncio.Future[Any] = loop.create_future()
+        self._inline.append(_Item(job, future))
+        if self._inline_handle is None:
+            self._inline_handle = loop.call_soon(self._flush_inline, loop)
+        value = await future
+        if isinstance(value, _Handoff):
+            return await asyncio.wrap_future(self.submit(value.job))
+        result: T = value
+        return result
+
+    def _flush_inline(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._inline_handle = None
+        if not self._lock.acquire(blocking=False):
+            self._inline_handle = loop.call_later(INLINE_RETRY, self._flush_inline, loop)
+            return
+        try:
+            batch, self._inline = self._inline[: self._batch_max], self._inline[self._batch_max :]
+            if self._conn is None:
+                for item in batch:
+                    _resolve(item, None, StoreUnavailable("writer is not running"))
+                return
+            deadline = time.perf_counter() + INLINE_SLICE
+            hooks = self._hooks_due is None or self._hooks_due()
+            self._inline[:0] = self._run_batch(self._conn, batch, deadline, hooks)
+        finally:
+            self._lock.release()
+        if self._inline:
+            self._inline_handle = loop.call_soon(self._flush_inline, loop)
 
     def call(self, job: Callable[[sqlite3.Connection], T], timeout: float = 60) -> T:
         """Queue a job and wait for its commit (for synchronous callers)."""
@@ -106,13 +183,16 @@ class Writer:
     def checkpoint(self) -> tuple[int, int]:
         """Checkpoint the WAL into the database and truncate it; returns (log, checkpointed)
         frames."""
-        item = _Item(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(), raw=True)
-        self._queue.put(item)
-        _busy, frames, done = item.future.result(timeout=120)
+        future: Future[tuple[int, int, int]] = Future()
+        self._queue.put(
+            _Item(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(), future, True)
+        )
+        _busy, frames, done = future.result(timeout=120)
         return int(frames), int(done)
 
     def _loop(self) -> None:
-        conn = self._connect()
+        conn = self._conn
+        assert conn is not None  # opened by start()
         try:
             while True:
                 first = self._queue.get()
@@ -130,21 +210,26 @@ class Writer:
                         break
                     batch.append(item)
                 raw = batch.pop() if batch[-1].raw else None
-                if batch:
-                    self._run_batch(conn, batch)
-                if raw is not None:
-                    self._run_raw(conn, raw)
+                with self._lock:
+                    if batch:
+                        self._run_batch(conn, batch)
+                    if raw is not None:
+                        self._run_raw(conn, raw)
                 if stop:
                     return
         finally:
-            conn.close()
+            with self._lock:
+                self._conn = None
+                conn.close()
 
     @staticmethod
     def _run_raw(conn: sqlite3.Connection, item: _Item) -> None:
         try:
-            item.future.set_result(item.job(conn))
+            value = item.job(conn)
         except Exception as err:  # noqa: BLE001 - handed to the caller
-            item.future.set_exception(err)
+            _resolve(item, None, err)
+        else:
+            _resolve(item, value, None)
 
     @staticmethod
     def _run_job(conn: sqlite3.Connection, item: _Item) -> tuple[_Item, Any, BaseException | None]:
@@ -153,6 +238,10 @@ class Writer:
         conn.execute("SAVEPOINT job")
         try:
             value = item.job(conn)
+        except RunOnThread as handoff:
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            return item, _Handoff(handoff.job), None
         except Exception as err:
             if storage_failure(err):
                 raise  # a full disk: nothing of this batch can be committed
@@ -162,14 +251,27 @@ class Writer:
         conn.execute("RELEASE job")
         return item, value, None
 
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
+    def _run_batch(
+        self,
+        conn: sqlite3.Connection,
+        batch: list[_Item],
+        deadline: float | None = None,
+        hooks: bool = True,
+    ) -> list[_Item]:
+        """Run and commit the batch; past ``deadline`` the remaining jobs are returned unrun.
+        ``hooks``: run the after-batch hooks in the same transaction."""
         started = time.perf_counter()
         results: list[tuple[_Item, Any, BaseException | None]] = []
+        rest: list[_Item] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for item in batch:
+            for index, item in enumerate(batch):
+                if deadline is not None and index and time.perf_counter() > deadline:
+                    rest = batch[index:]
+                    batch = batch[:index]
+                    break
                 results.append(self._run_job(conn, item))
-            if self._after_batch is not None:
+            if hooks and self._after_batch is not None:
                 conn.execute("SAVEPOINT after")
                 try:
                     self._after_batch(conn)
@@ -186,14 +288,21 @@ class Writer:
             log.error("batch of %d not committed: %s", len(batch), err)
             failure = StoreUnavailable(f"database write failed: {err}")
             for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(failure)
-            return
+                _resolve(item, None, failure)
+            return rest
         self.batches += 1
         self.committed += len(batch)
         self.last_batch_seconds = time.perf_counter() - started
         for item, value, error in results:
-            if error is not None:
-                item.future.set_exception(error)
-            else:
-                item.future.set_result(value)
+            _resolve(item, value, error)
+        return rest
+
+
+def _resolve(item: _Item, value: Any, error: BaseException | None) -> None:
+    """Hand a job's outcome to its waiter (a waiter that gave up is skipped)."""
+    if item.future.done():  # an abandoned asyncio waiter is cancelled
+        return
+    if error is not None:
+        item.future.set_exception(error)
+    else:
+        item.future.set_result(value)

@@ -210,6 +210,13 @@ def test_windows_parsers(
         valid(parse(doc))
 
 
+def test_a_culture_naming_a_field_twice_gives_no_time() -> None:
+    """strptime raises re.error (not ValueError) for a format naming a field twice; found by
+    the fuzzer with a short-date pattern of "H"."""
+    culture = {"ShortDate": "H", "LongTime": "HH:mm", "OffsetMinutes": 420}
+    assert w_eventlog.parse_local_time("1 10:30", culture) is None
+
+
 @given(TEXT, JSON)
 @settings(max_examples=200)
 def test_windows_text_parsers(text: str, culture: Any) -> None:

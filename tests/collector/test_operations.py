@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from collector.backup import BackupError, backup, restore, verify
 from collector.maintenance import Maintenance
 from collector.store import Store
+from collector.store.checkpoint import INTERVAL_SECONDS, WRITER_AUTOCHECKPOINT_PAGES
 from collector.store.database import connect
 from collector.store.schema import LATEST, MIGRATIONS, current_version, migrate
 from tests.collector.conftest import World
@@ -29,6 +31,29 @@ def test_migrate_from_every_version(tmp_path: Path, start: int) -> None:
     assert migrate(conn) == LATEST == len(MIGRATIONS)
     assert conn.execute("SELECT name FROM units").fetchone()[0] == "Sở Y tế"
     assert conn.execute("SELECT reenroll_until FROM hosts").fetchone()[0] == 0
+    conn.close()
+
+
+def test_fact_hashes_backfilled(tmp_path: Path) -> None:
+    """Migration 5 fills each host's section hashes from the facts it already holds."""
+    conn = connect(tmp_path / "db.sqlite")
+    migrate(conn, target=4)
+    conn.execute("INSERT INTO units (id, name, created_at) VALUES ('u1', 'Trạm Y tế', 0)")
+    for host in ("h1", "h2"):
+        conn.execute(
+            "INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, enrolled_at) "
+            "VALUES (?, 'u1', 'pc', 'linux', x'00', 0)",
+            (host,),
+        )
+    conn.executemany(
+        "INSERT INTO facts (host_id, section, status, hash, data, collected_at) "
+        "VALUES ('h1', ?, ?, ?, NULL, '2026-01-01T00:00:00Z')",
+        [("ports", "ok", "abc"), ("patches", "error", None)],
+    )
+    migrate(conn)
+    hashes = dict(conn.execute("SELECT id, fact_hashes FROM hosts").fetchall())
+    assert json.loads(hashes["h1"]) == {"ports": ["ok", "abc"], "patches": ["error", None]}
+    assert hashes["h2"] == "{}"
     conn.close()
 
 
@@ -93,6 +118,49 @@ def test_retention_and_checkpoint(tmp_path: Path) -> None:
         assert not wal.exists() or wal.stat().st_size == 0
     finally:
         store.close()
+
+
+def test_checkpointer_copies_the_wal_while_writes_go_on(tmp_path: Path) -> None:
+    """The checkpointer thread copies committed frames while the writer keeps writing, and the
+    WAL file stays bounded by the writer's own (rarer) checkpoint."""
+    store = Store(tmp_path / "db.sqlite")
+    store.start()
+    wal = Path(f"{tmp_path / 'db.sqlite'}-wal")
+    blob = "x" * 64 * 1024
+    sizes = []
+    try:
+        store.writer.call(
+            lambda conn: conn.execute(
+                "INSERT INTO units (id, name, created_at) VALUES ('u', 'u', 0)"
+            )
+        )
+        store.writer.call(
+            lambda conn: conn.execute(
+                "INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, enrolled_at) "
+                "VALUES ('h', 'u', 'pc', 'linux', x'00', 0)"
+            )
+        )
+        for _ in range(600):  # 37.5 MiB of events over a few seconds
+            store.writer.call(
+                lambda conn: conn.execute(
+                    "INSERT INTO events (host_id, at, section, kind, detail) "
+                    "VALUES ('h', 0, 'ports', 'changed', ?)",
+                    (blob,),
+                )
+            )
+            sizes.append(wal.stat().st_size)
+            time.sleep(0.005)
+        runs = store.checkpointer.runs
+        time.sleep(3 * INTERVAL_SECONDS)
+        conn = sqlite3.connect(tmp_path / "db.sqlite")
+        _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        conn.close()
+    finally:
+        store.close()
+    assert runs > 0
+    assert frames == copied  # idle: the thread has copied everything
+    bound = (WRITER_AUTOCHECKPOINT_PAGES + 100) * 4096
+    assert max(sizes) < bound < 37 * 1024 * 1024
 
 
 def test_schema_version_recorded(tmp_path: Path) -> None:
