@@ -1,9 +1,10 @@
-"""Inventory: what has no agent. Discovery of devices on declared subnets (scapy) and agentless
-collection of the agent's Linux facts over SSH (paramiko).
+"""Inventory: what has no agent. Discovery of devices on declared subnets (raw-socket probes;
+scapy for the OUI table and SNMP answers) and agentless collection of the agent's Linux facts
+over SSH (paramiko).
 
 It imports nothing from ``collector``: agentless hosts enroll and report through the collector's
-API like agents. Nothing happens at import: scapy is imported inside the scan, paramiko by the
-SSH modules only. The exceptions are drawn in :mod:`inventory.errors`.
+API like agents. Nothing happens at import: scapy is imported inside the scan (on a thread),
+paramiko by the SSH modules only. The exceptions are drawn in :mod:`inventory.errors`.
 """
 
 from inventory.errors import (

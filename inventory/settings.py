@@ -30,8 +30,8 @@ class ScanSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     dns_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=10)] = 1.0
     # The interface for the local segment; by default the route to each target decides.
     iface: str | None = None
-    # Addresses per batch handed to scapy; bounds memory on large scans (answers are matched in
-    # memory until the batch ends).
+    # Addresses per probe batch; bounds memory on large scans (answers are matched in memory
+    # until the batch ends).
     batch_size: Annotated[int, msgspec.Meta(ge=16, le=65536)] = 4096
 
 
