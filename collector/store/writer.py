@@ -167,10 +167,9 @@ class Writer:
             if self._conn is None:
                 for item in batch:
                     _resolve(item, None, StoreUnavailable("writer is not running"))
-                return
-            deadline = time.perf_counter() + INLINE_SLICE
-            hooks = self._hooks_due is None or self._hooks_due()
-            self._inline[:0] = self._run_batch(self._conn, batch, deadline, hooks)
+            else:
+                deadline = time.perf_counter() + INLINE_SLICE
+                self._inline[:0] = self._run_batch(self._conn, batch, deadline, hooks=False)
         finally:
             self._lock.release()
         if self._inline:
@@ -259,7 +258,8 @@ class Writer:
         hooks: bool = True,
     ) -> list[_Item]:
         """Run and commit the batch; past ``deadline`` the remaining jobs are returned unrun.
-        ``hooks``: run the after-batch hooks in the same transaction."""
+        The after-batch hooks run in the same transaction: always with ``hooks``, otherwise only
+        when ``hooks_due`` says the jobs left them work."""
         started = time.perf_counter()
         results: list[tuple[_Item, Any, BaseException | None]] = []
         rest: list[_Item] = []
@@ -271,7 +271,8 @@ class Writer:
                     batch = batch[:index]
                     break
                 results.append(self._run_job(conn, item))
-            if hooks and self._after_batch is not None:
+            due = hooks or self._hooks_due is None or self._hooks_due()
+            if due and self._after_batch is not None:
                 conn.execute("SAVEPOINT after")
                 try:
                     self._after_batch(conn)
