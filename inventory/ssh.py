@@ -15,7 +15,6 @@ SFTP subsystem fall back to ``cat --``.
 from __future__ import annotations
 
 import errno
-import select
 import shlex
 import socket
 import threading
@@ -141,25 +140,35 @@ class SshHost:
         channel = self._open_channel(deadline, timeout)
         out = bytearray()
         err_out = bytearray()
+        # Woken by paramiko's transport thread when output arrives or the channel ends. Not
+        # channel.fileno(): its OS pipe is written by that thread without the lock that
+        # close() holds, so a close racing late output writes to a closed descriptor, or to
+        # one reused meanwhile (the SSH socket, say), and the transport dies with EBADF.
+        arrived = threading.Event()
+        channel.in_buffer.set_event(arrived)
+        channel.in_stderr_buffer.set_event(arrived)
         try:
             # stdin from /dev/null on the host, so a command waiting for input ends. Not
             # shutdown_write(): paramiko sends that EOF even when the server has already closed
             # the channel (a command that ended first, likely under load), and OpenSSH then
             # drops the whole connection ("ieof packet referred to nonexistent channel").
             channel.exec_command(f"{command} </dev/null")
-            ready = channel.fileno()
-            # The exit status is also "ready" when the channel closes without one.
+            # Done when all output is read (end of file or a closed channel) and the exit
+            # status is in, which sshd may send before the last of the output. The status
+            # is also "ready" when the channel closes without one.
             while not (
-                self._drain(channel, out, err_out, limit, name) and channel.exit_status_ready()
+                self._drain(channel, out, err_out, limit, name)
+                and (channel.eof_received or channel.closed)
+                and channel.exit_status_ready()
             ):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise FactError(f"{name} did not finish within {timeout:g} s on {self.label}")
-                if channel.eof_received:
+                if channel.eof_received or channel.closed:
                     # Output is complete; only the exit status is still on its way.
                     channel.status_event.wait(min(remaining, 0.25))
                 else:
-                    select.select([ready], [], [], min(remaining, 0.25))
+                    arrived.wait(min(remaining, 0.25))
             code = channel.recv_exit_status()
             if code == -1 and not self._transport_alive():
                 # No exit status because the connection dropped (a signal-killed command

@@ -366,3 +366,31 @@ def test_commands_that_end_at_once_keep_the_connection(host: SshHost) -> None:
         thread.join(60)
     transport = host.client.get_transport()
     assert errors == [] and transport is not None and transport.is_active()
+
+
+def test_output_is_whole_when_the_status_comes_first(host: SshHost) -> None:
+    """Every byte is read though sshd may send the exit status before the last output.
+
+    Commands that print a lot and exit at once, on six threads: a channel finished at the exit
+    status lost its tail, and closing it while output still arrived raced paramiko's transport
+    thread, which then died on a closed descriptor ("Socket exception: Bad file descriptor").
+    """
+    sizes: list[int] = []
+    errors: list[BaseException] = []
+
+    def some() -> None:
+        for _ in range(25):
+            try:
+                sizes.append(len(host.run(["head", "-c", "300000", "/dev/zero"]).stdout))
+            except FactError as err:
+                errors.append(err)
+                return
+
+    threads = [threading.Thread(target=some) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    transport = host.client.get_transport()
+    assert errors == [] and transport is not None and transport.is_active()
+    assert sizes == [300000] * 150
