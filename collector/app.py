@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from canh import __version__
 from collector.alerts import start_alerting
@@ -47,21 +47,27 @@ def _error(
     )
 
 
-SWITCH_INTERVAL = float(__import__("os").environ.get("XSW", "0.0005"))
+SWITCH_INTERVAL = 0.0005  # seconds; see _start_background
 
 
 class CollectorApp(FastAPI):
     """FastAPI with two plain ASGI layers outside its own middleware: report ingest (the hot
-    path, ``collector/api/reports.py``) and the security headers on every other answer."""
+    path, ``collector/api/reports.py``), routed before FastAPI's own per-request work, and the
+    security headers on every other answer."""
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
+        self._reports = reports.ReportEndpoint(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == reports.PATH:
+            await self._reports(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return reports.ReportEndpoint(
-            SecurityHeaders(super().build_middleware_stack()), self.services
-        )
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _start_background(svc: Services, settings: CollectorSettings) -> list[Callable[[], None]]:

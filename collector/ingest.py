@@ -121,21 +121,19 @@ def ingest_job(
     host_id = signed.agent_id
 
     def job(conn: sqlite3.Connection) -> IngestResponse:
-        last_seq, stored_json = conn.execute(
-            "SELECT last_seq, fact_hashes FROM hosts WHERE id = ?", (host_id,)
+        last_seq, last_sha256, last_signed_at, stored_json = conn.execute(
+            "SELECT last_seq, last_sha256, last_signed_at, fact_hashes FROM hosts WHERE id = ?",
+            (host_id,),
         ).fetchone()
-        if report.seq <= last_seq:
-            # Every stored receipt has a sequence number at or below last_seq, so only here can
-            # this be a resend of a committed report (acknowledged again, nothing written).
-            seen = conn.execute(
-                "SELECT body_sha256, signed_at FROM reports WHERE host_id=? AND seq=?",
-                (host_id, report.seq),
-            ).fetchone()
-            if seen is None:
-                raise ApiError(
-                    409, "old_seq", f"sequence {report.seq} is not above the last one ({last_seq})"
-                )
-            if seen[0] == body_sha256 and signed.timestamp > seen[1]:
+        if report.seq < last_seq:
+            raise ApiError(
+                409, "old_seq", f"sequence {report.seq} is not above the last one ({last_seq})"
+            )
+        if report.seq == last_seq:
+            # An agent resends only its oldest unacknowledged report, so a resend of a committed
+            # report is always the newest one: acknowledged again, nothing written. The same
+            # request again (same signature time) is a replay.
+            if last_sha256 == body_sha256 and signed.timestamp > last_signed_at:
                 return IngestResponse(seq=report.seq, duplicate=True)
             raise ApiError(409, "replay", f"report {report.seq} was already received")
         stored = _hashes.decode(stored_json)
@@ -153,9 +151,17 @@ def ingest_job(
         if system is not None and system.data is not None:
             role = system.data.role
         conn.execute(
-            "UPDATE hosts SET last_seen = ?, last_seq = ?, role = COALESCE(?, role), "
-            "fact_hashes = COALESCE(?, fact_hashes) WHERE id = ?",
-            (now, report.seq, role, encode(stored).decode() if changes else None, host_id),
+            "UPDATE hosts SET last_seen = ?, last_seq = ?, last_sha256 = ?, last_signed_at = ?, "
+            "role = COALESCE(?, role), fact_hashes = COALESCE(?, fact_hashes) WHERE id = ?",
+            (
+                now,
+                report.seq,
+                body_sha256,
+                signed.timestamp,
+                role,
+                encode(stored).decode() if changes else None,
+                host_id,
+            ),
         )
         if changes:
             pending.units.add(evaluate_host_row(conn, knowledge, host_id))

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 import msgspec
 
-from canh.contract._types import Hash, Name, Text, When
+from canh.contract._types import Hash, Name, Text, When, is_hash
 from canh.contract.facts import (
     AccountFacts,
     AntivirusFacts,
@@ -46,6 +46,8 @@ class Section(msgspec.Struct, Generic[F], forbid_unknown_fields=True, kw_only=Tr
     error: Text | None = None
 
     def __post_init__(self) -> None:
+        if self.hash is not None and not is_hash(self.hash):
+            raise ValueError("hash must be 64 lower-case hex digits")
         if self.status == "ok" and (self.data is None or self.hash is None):
             raise ValueError("an 'ok' section needs data and hash")
         if self.status == "unchanged" and (self.data is not None or self.hash is None):

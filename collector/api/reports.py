@@ -3,8 +3,8 @@
 FastAPI's routing, dependency solving and request/response objects cost ~75 µs a request on
 this machine — more than verifying the signature (bench/ingest.py: a bare ASGI echo answers
 20,700 requests/s where the FastAPI echo answers 8,000). Every agent report passes here, so this
-one route is an ASGI layer in front of the FastAPI app (``CollectorApp`` in ``collector/app.py``);
-everything else goes through FastAPI.
+one route is a plain ASGI endpoint that ``CollectorApp.__call__`` (``collector/app.py``) routes to
+before FastAPI sees the request; everything else goes through FastAPI.
 The answers keep the API's shape: JSON ``{"detail": {"reason", "message"}}`` with a 4xx, and
 the route is described in the OpenAPI document (:func:`document`).
 
@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import msgspec
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from canh.contract import IngestResponse, encode, signing
 from canh.contract.signing import SignatureRejected
@@ -31,22 +31,23 @@ from collector.services import Services
 
 PATH = "/api/v1/reports"
 JSON = [(b"content-type", b"application/json"), *SECURITY_HEADERS]
+# The request headers the endpoint reads (ASGI gives them lower-cased).
+_READ = frozenset({"content-length", *signing.SIGNED_HEADERS})
 
 
 class ReportEndpoint:
-    """ASGI middleware answering ``POST /api/v1/reports``; other requests go to ``app``.
+    """ASGI endpoint answering ``POST /api/v1/reports`` (``CollectorApp`` routes that path here
+    before FastAPI sees the request). It sets the security headers itself."""
 
-    It sits outside the app's middleware, so it sets the security headers itself."""
-
-    def __init__(self, app: ASGIApp, services: Services) -> None:
-        self.app = app
+    def __init__(self, services: Services) -> None:
         self.svc = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH:
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {
+            name: value.decode("latin-1")
+            for k, value in scope["headers"]
+            if (name := k.decode("latin-1")) in _READ
+        }
         extra: list[tuple[bytes, bytes]] = []
         try:
             if scope["method"] != "POST":

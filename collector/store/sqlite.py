@@ -278,12 +278,13 @@ class Store:
             if previous is not None:
                 # A reinstalled machine an administrator allowed back: same host, new key.
                 host_id = previous[0]
+                # Its sequence starts again; the report log keeps what the old key sent.
                 conn.execute(
                     "UPDATE hosts SET public_key = ?, hostname = ?, status = 'active', "
-                    "last_seq = 0, reenroll_until = 0 WHERE id = ?",
+                    "last_seq = 0, last_sha256 = NULL, last_signed_at = 0, reenroll_until = 0 "
+                    "WHERE id = ?",
                     (public_key, hostname, host_id),
                 )
-                conn.execute("DELETE FROM reports WHERE host_id = ?", (host_id,))
                 action = "host.reenroll"
             else:
                 host_id = _new_id("h")
@@ -414,11 +415,6 @@ class Store:
             "SELECT * FROM unit_scores WHERE unit_id = ? AND day <= ? ORDER BY day DESC LIMIT 1",
             (unit_id, day),
         )
-
-    def report_count(self, host_id: str) -> int:
-        """How many reports of a host are stored."""
-        row = self.one("SELECT count(*) AS n FROM reports WHERE host_id = ?", (host_id,))
-        return int(row["n"]) if row else 0
 
     # --- users and sessions -------------------------------------------------------------------
 

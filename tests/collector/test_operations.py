@@ -57,6 +57,31 @@ def test_fact_hashes_backfilled(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_report_log_keeps_receipts_in_arrival_order(tmp_path: Path) -> None:
+    """Migration 6 copies each receipt to the append-only log, in arrival order, and puts each
+    host's newest receipt on its row (a resend of it is still recognised)."""
+    conn = connect(tmp_path / "db.sqlite")
+    migrate(conn, target=5)
+    conn.execute("INSERT INTO units (id, name, created_at) VALUES ('u1', 'Trạm Y tế', 0)")
+    for host, last_seq in (("h1", 2), ("h2", 0)):
+        conn.execute(
+            "INSERT INTO hosts (id, unit_id, hostname, os_family, public_key, enrolled_at, "
+            "last_seq) VALUES (?, 'u1', 'pc', 'linux', x'00', 0, ?)",
+            (host, last_seq),
+        )
+    conn.executemany(
+        "INSERT INTO reports (host_id, seq, body_sha256, signed_at, received_at, kind) "
+        "VALUES ('h1', ?, ?, ?, ?, 'delta')",
+        [(2, "b2", 20, 200.0), (1, "b1", 10, 100.0)],
+    )
+    migrate(conn)
+    rows = conn.execute("SELECT id, seq, body_sha256 FROM reports ORDER BY id").fetchall()
+    assert [(seq, sha) for _id, seq, sha in rows] == [(1, "b1"), (2, "b2")]
+    receipts = conn.execute("SELECT id, last_sha256, last_signed_at FROM hosts ORDER BY id")
+    assert receipts.fetchall() == [("h1", "b2", 20), ("h2", None, 0)]
+    conn.close()
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     """A database from a newer canh is not touched."""
     conn = connect(tmp_path / "db.sqlite")
@@ -88,7 +113,7 @@ def test_backup_while_writing_and_restore(world: World, tmp_path: Path) -> None:
 
 
 def test_retention_and_checkpoint(tmp_path: Path) -> None:
-    """Old events go; the newest report receipt per host stays; the WAL is truncated."""
+    """Old events and report log entries go; the WAL is truncated."""
     store = Store(tmp_path / "db.sqlite")
     store.start()
     try:
@@ -112,8 +137,8 @@ def test_retention_and_checkpoint(tmp_path: Path) -> None:
 
         store.writer.call(seed)
         maintenance = Maintenance(store, 3600, event_days=400, report_days=30)
-        assert maintenance.run_once() == (1, 1)
-        assert [r["seq"] for r in store.query("SELECT seq FROM reports")] == [2]
+        assert maintenance.run_once() == (1, 2)
+        assert store.query("SELECT seq FROM reports") == []
         wal = Path(f"{tmp_path / 'db.sqlite'}-wal")
         assert not wal.exists() or wal.stat().st_size == 0
     finally:
