@@ -40,7 +40,13 @@ def guarded_protocol(limits: Limits) -> type[asyncio.Protocol]:
     class Guarded(HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            # One timer per connection, moved forward rather than replaced: the limits are
+            # re-armed twice per request, and creating and cancelling a timer each time cost
+            # more than the rest of this class (bench/ingest.py).
             self._timer: asyncio.TimerHandle | None = None
+            self._timer_at = 0.0
+            self._deadline: float | None = None
+            self._on_late: Any = None
             self._in_headers = True
             self._header_bytes = 0
             self._body_bytes = 0
@@ -54,7 +60,7 @@ def guarded_protocol(limits: Limits) -> type[asyncio.Protocol]:
             self._arm(limits.header_timeout, self._headers_late)
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
+            self._cancel_timer()
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
@@ -108,27 +114,47 @@ def guarded_protocol(limits: Limits) -> type[asyncio.Protocol]:
         # --- timers -----------------------------------------------------------------------
 
         def _arm(self, delay: float, callback: Any) -> None:
-            self._disarm()
-            self._timer = self.loop.call_later(delay, callback)
+            """Call ``callback`` in ``delay`` seconds unless disarmed or re-armed before."""
+            deadline = self.loop.time() + delay
+            self._deadline, self._on_late = deadline, callback
+            if self._timer is not None and self._timer_at <= deadline:
+                return  # the pending timer fires first and moves itself to the deadline
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = deadline
+            self._timer = self.loop.call_at(deadline, self._fire)
 
         def _disarm(self) -> None:
+            self._deadline = None  # the pending timer finds nothing to do and ends
+
+        def _fire(self) -> None:
+            self._timer = None
+            if self._deadline is None:
+                return
+            if self.loop.time() < self._deadline:
+                self._timer_at = self._deadline
+                self._timer = self.loop.call_at(self._deadline, self._fire)
+                return
+            callback, self._deadline = self._on_late, None
+            callback()
+
+        def _cancel_timer(self) -> None:
+            self._deadline = None
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
 
         def _headers_late(self) -> None:
-            self._timer = None
             if self._in_headers and not self.transport.is_closing():
                 self._refuse(408, "request headers not received in time")
 
         def _body_slow(self) -> None:
-            self._timer = None
             if self.transport.is_closing():
                 return
             allowed = limits.header_timeout + self._body_bytes / limits.body_min_rate
             elapsed = self.loop.time() - self._body_started
             if elapsed < allowed:
-                self._timer = self.loop.call_later(allowed - elapsed, self._body_slow)
+                self._arm(allowed - elapsed, self._body_slow)
                 return
             self._refused = True
             self.transport.close()  # the application sees a disconnect
@@ -136,7 +162,7 @@ def guarded_protocol(limits: Limits) -> type[asyncio.Protocol]:
         def _refuse(self, status: int, message: str) -> None:
             """Answer with ``status`` unless a response is under way, then close."""
             self._refused = True
-            self._disarm()
+            self._cancel_timer()
             if self.cycle is None or self.cycle.response_complete:
                 body = message.encode()
                 self.transport.write(
