@@ -7,8 +7,9 @@ Order of work for one request (DESIGN.md §3.1–3.2, issue 4):
 3. sequence number: a resend of a committed report (same seq, same body, newer signature time)
    is acknowledged again without a write; a replay or an old number is refused (409);
 4. strict decode of the report (422), agent id and seq must match the signed headers (422);
-5. one write job: report row, facts per section, change events, findings. Acknowledged only after
-   the batch holding it is committed.
+5. one write job: the report's row in the log; when facts change, also facts per section, change
+   events, the host's row and findings (otherwise the host's newest receipt waits in memory,
+   ``collector/store/receipts.py``). Acknowledged only after the batch holding it is committed.
 """
 
 from __future__ import annotations
@@ -23,12 +24,21 @@ from typing import Any
 
 import msgspec
 
-from canh.contract import IngestResponse, Report, ReportInvalid, decode, encode, signing
+from canh.contract import (
+    IngestResponse,
+    Report,
+    ReportInvalid,
+    Section,
+    decode,
+    encode,
+    signing,
+)
 from canh.contract.signing import SignatureRejected
 from collector.changes import diff
 from collector.errors import ApiError
 from collector.evaluate import Knowledge, evaluate_host_row
 from collector.store import Store
+from collector.store.receipts import COPY_RECEIPT, Receipt, Receipts
 from collector.store.writer import RunOnThread
 
 # Upper bounds of the ingest latency histogram (seconds); DESIGN.md §6 targets p99 ≤ 50 ms.
@@ -110,6 +120,7 @@ def authenticate(
 def ingest_job(
     knowledge: Knowledge,
     pending: BatchChanges,
+    receipts: Receipts,
     signed: signing.SignedHeaders,
     body_sha256: str,
     report: Report,
@@ -117,14 +128,21 @@ def ingest_job(
 ) -> Callable[[sqlite3.Connection], IngestResponse]:
     """The write job for one verified, decoded report. ``on_loop``: the job runs in a loop-side
     batch (``Writer.run_inline``), where a report that changes facts hands itself to the writer
-    thread (findings, scores and alerts follow a change; they are not loop work)."""
+    thread (findings, scores and alerts follow a change; they are not loop work).
+
+    A report that changes nothing writes only its log row; its receipt waits in ``receipts``
+    (``collector/store/receipts.py``). One that changes facts updates its hosts row at once."""
     host_id = signed.agent_id
 
     def job(conn: sqlite3.Connection) -> IngestResponse:
-        last_seq, last_sha256, last_signed_at, stored_json = conn.execute(
-            "SELECT last_seq, last_sha256, last_signed_at, fact_hashes FROM hosts WHERE id = ?",
+        last_seq, last_sha256, last_signed_at, stored_json, receipt_id = conn.execute(
+            "SELECT last_seq, last_sha256, last_signed_at, fact_hashes, receipt_id FROM hosts "
+            "WHERE id = ?",
             (host_id,),
         ).fetchone()
+        waiting = receipts.current(host_id)
+        if waiting is not None and waiting.log_id > receipt_id:
+            last_seq, last_sha256, last_signed_at = waiting.seq, waiting.sha256, waiting.signed_at
         if report.seq < last_seq:
             raise ApiError(
                 409, "old_seq", f"sequence {report.seq} is not above the last one ({last_seq})"
@@ -137,36 +155,34 @@ def ingest_job(
                 return IngestResponse(seq=report.seq, duplicate=True)
             raise ApiError(409, "replay", f"report {report.seq} was already received")
         stored = _hashes.decode(stored_json)
-        if on_loop and _changes_facts(report, stored):
-            raise RunOnThread(ingest_job(knowledge, pending, signed, body_sha256, report))
+        sections = report.present()
+        changed, full_requested = _compare(sections, stored)
+        if changed and on_loop:
+            raise RunOnThread(ingest_job(knowledge, pending, receipts, signed, body_sha256, report))
         now = time.time()
-        conn.execute(
+        log_id = conn.execute(
             "INSERT INTO reports (host_id, seq, body_sha256, signed_at, received_at, "
             "kind) VALUES (?,?,?,?,?,?)",
             (host_id, report.seq, body_sha256, signed.timestamp, now, report.kind),
-        )
-        full_requested, changes = _store_sections(conn, host_id, report, stored, now)
+        ).lastrowid
+        assert log_id is not None  # an INSERT always sets it
+        receipt = Receipt(log_id, report.seq, body_sha256, signed.timestamp, now)
+        if not changed:
+            receipts.stage(host_id, receipt)
+            return IngestResponse(seq=report.seq, full_requested=full_requested)
+        changes = _store_sections(conn, host_id, sections, stored, now)
         role = None
         system = report.sections.system
         if system is not None and system.data is not None:
             role = system.data.role
         conn.execute(
-            "UPDATE hosts SET last_seen = ?, last_seq = ?, last_sha256 = ?, last_signed_at = ?, "
-            "role = COALESCE(?, role), fact_hashes = COALESCE(?, fact_hashes) WHERE id = ?",
-            (
-                now,
-                report.seq,
-                body_sha256,
-                signed.timestamp,
-                role,
-                encode(stored).decode() if changes else None,
-                host_id,
-            ),
+            "UPDATE hosts SET role = COALESCE(?, role), fact_hashes = ? WHERE id = ?",
+            (role, encode(stored).decode(), host_id),
         )
-        if changes:
-            pending.units.add(evaluate_host_row(conn, knowledge, host_id))
-            pending.hosts.add(host_id)
-            pending.changes.extend(changes)
+        conn.execute(COPY_RECEIPT, receipt.row(host_id))
+        pending.units.add(evaluate_host_row(conn, knowledge, host_id))
+        pending.hosts.add(host_id)
+        pending.changes.extend(changes)
         return IngestResponse(seq=report.seq, full_requested=full_requested)
 
     return job
@@ -177,34 +193,35 @@ def ingest_job(
 _hashes = msgspec.json.Decoder(dict[str, tuple[str, str | None]])
 
 
-def _changes_facts(report: Report, stored: dict[str, tuple[str, str | None]]) -> bool:
-    """Whether storing the report would change a section (the same test as _store_sections)."""
-    return any(
-        section.status != "unchanged" and stored.get(name) != (section.status, section.hash)
-        for name, section in report.present().items()
-    )
+def _compare(
+    sections: dict[str, Section[Any]], stored: dict[str, tuple[str, str | None]]
+) -> tuple[bool, bool]:
+    """(whether storing the sections changes any stored one, whether the agent must send a full
+    report: an ``unchanged`` section whose hash is not the one we hold)."""
+    changed = full_requested = False
+    for name, section in sections.items():
+        if section.status == "unchanged":
+            previous = stored.get(name)
+            if previous is None or previous[1] != section.hash:
+                full_requested = True
+        elif stored.get(name) != (section.status, section.hash):
+            changed = True
+    return changed, full_requested
 
 
 def _store_sections(
     conn: sqlite3.Connection,
     host_id: str,
-    report: Report,
+    sections: dict[str, Section[Any]],
     stored: dict[str, tuple[str, str | None]],
     now: float,
-) -> tuple[bool, list[Change]]:
-    """Upsert each section's latest envelope and record what changed as events; ``stored`` is
-    updated in place to the new (status, hash) of each section.
-
-    Returns (full_requested, changes)."""
-    full_requested = False
+) -> list[Change]:
+    """Upsert each changed section's latest envelope and record what changed as events;
+    ``stored`` is updated in place to the new (status, hash) of each section."""
     changes: list[Change] = []
-    for name, section in report.present().items():
+    for name, section in sections.items():
         previous = stored.get(name)
-        if section.status == "unchanged":
-            if previous is None or previous[1] != section.hash:
-                full_requested = True  # we do not hold what the agent thinks we hold
-            continue
-        if previous is not None and previous == (section.status, section.hash):
+        if section.status == "unchanged" or previous == (section.status, section.hash):
             continue
         stored[name] = (section.status, section.hash)
         old_data = _stored_data(conn, host_id, name) if previous is not None else None
@@ -233,7 +250,7 @@ def _store_sections(
             (host_id, now, name, kind, encode(detail).decode()),
         )
         changes.append(Change(host_id, name, kind, detail))
-    return full_requested, changes
+    return changes
 
 
 def _stored_data(conn: sqlite3.Connection, host_id: str, section: str) -> bytes | None:

@@ -46,16 +46,20 @@ class Section(msgspec.Struct, Generic[F], forbid_unknown_fields=True, kw_only=Tr
     error: Text | None = None
 
     def __post_init__(self) -> None:
+        # Most sections of a delta report are "unchanged": that case is tested first.
+        status = self.status
+        if status == "unchanged":
+            if self.data is not None or self.hash is None:
+                raise ValueError("an 'unchanged' section carries the hash only")
+        elif status == "ok":
+            if self.data is None or self.hash is None:
+                raise ValueError("an 'ok' section needs data and hash")
+        elif self.data is not None:
+            raise ValueError(f"a '{status}' section carries no data")
+        elif status == "error" and not self.error:
+            raise ValueError("an 'error' section needs the error text")
         if self.hash is not None and not is_hash(self.hash):
             raise ValueError("hash must be 64 lower-case hex digits")
-        if self.status == "ok" and (self.data is None or self.hash is None):
-            raise ValueError("an 'ok' section needs data and hash")
-        if self.status == "unchanged" and (self.data is not None or self.hash is None):
-            raise ValueError("an 'unchanged' section carries the hash only")
-        if self.status == "error" and not self.error:
-            raise ValueError("an 'error' section needs the error text")
-        if self.status in ("error", "not_applicable") and self.data is not None:
-            raise ValueError(f"a '{self.status}' section carries no data")
 
 
 class Sections(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -92,7 +92,15 @@ class ReportEndpoint:
             raise rejection(err) from err
         report = decode_report(body, signed)
         ack = await svc.store.writer.run_inline(
-            ingest_job(svc.knowledge, svc.pending, signed, digest, report, on_loop=True)
+            ingest_job(
+                svc.knowledge,
+                svc.pending,
+                svc.store.receipts,
+                signed,
+                digest,
+                report,
+                on_loop=True,
+            )
         )
         if ack.duplicate:
             svc.stats.duplicates += 1

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from collector.store.receipts import recover
 from collector.store.schema import migrate
 
 
@@ -31,11 +32,12 @@ def connect(
 
 
 def open_database(path: Path) -> None:
-    """Create or migrate the database file."""
+    """Create or migrate the database file, then bring every host's receipt up to the log."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     conn = connect(path)
     try:
         migrate(conn)
+        recover(conn)
     finally:
         conn.close()
 

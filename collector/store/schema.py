@@ -272,6 +272,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE report_log RENAME TO reports",
         "CREATE INDEX reports_received ON reports(received_at)",
     ),
+    # 7: a report that changes nothing no longer rewrites its hosts row; the newest receipts
+    # wait in memory and are copied in bulk (collector/store/receipts.py). receipt_id: the log
+    # row a hosts row reflects; receipt_mark: the log id up to which every row is reflected.
+    (
+        "ALTER TABLE hosts ADD COLUMN receipt_id INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE receipt_mark (only INTEGER PRIMARY KEY CHECK (only = 1), "
+        "log_id INTEGER NOT NULL)",
+        "INSERT INTO receipt_mark VALUES (1, (SELECT coalesce(max(id), 0) FROM reports))",
+        "UPDATE hosts SET receipt_id = (SELECT log_id FROM receipt_mark)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

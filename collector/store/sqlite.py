@@ -7,6 +7,7 @@ Reads go through per-thread sqlite-utils connections; every write is a job for t
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import time
@@ -19,9 +20,11 @@ from collector.errors import ApiError
 from collector.passwords import hash_password, new_token, token_hash
 from collector.store.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from collector.store.database import Readers, connect, open_database
+from collector.store.receipts import Flusher, Receipts
 from collector.store.writer import Writer
 
 Row = dict[str, Any]
+log = logging.getLogger("canh.collector.store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,22 +54,32 @@ class Store:
         self.path = path
         open_database(path)
         self.readers = Readers(path)
+        self.receipts = Receipts()
         self.writer = Writer(
             lambda: connect(path, autocheckpoint_pages=WRITER_AUTOCHECKPOINT_PAGES),
             batch_max,
             after_batch,
             hooks_due,
+            on_end=self.receipts.ended,
         )
         self.checkpointer = Checkpointer(path)
+        self.flusher = Flusher(self.receipts, self.writer.call)
         self._auth_cache: dict[str, HostAuth] = {}
 
     def start(self) -> None:
-        """Start the writer and the WAL checkpointer."""
+        """Start the writer, the receipt flusher and the WAL checkpointer."""
         self.writer.start()
+        self.flusher.start()
         self.checkpointer.start()
 
     def close(self) -> None:
-        """Drain the writer and close connections."""
+        """Copy the waiting receipts, drain the writer and close connections."""
+        self.flusher.stop()
+        if self.receipts.pending():
+            try:
+                self.writer.call(self.receipts.flush)
+            except Exception:  # the log holds them; the next open copies them
+                log.exception("copying report receipts on close failed")
         self.writer.stop()
         self.checkpointer.stop()
         self.readers.close()
@@ -281,8 +294,8 @@ class Store:
                 # Its sequence starts again; the report log keeps what the old key sent.
                 conn.execute(
                     "UPDATE hosts SET public_key = ?, hostname = ?, status = 'active', "
-                    "last_seq = 0, last_sha256 = NULL, last_signed_at = 0, reenroll_until = 0 "
-                    "WHERE id = ?",
+                    "last_seq = 0, last_sha256 = NULL, last_signed_at = 0, reenroll_until = 0, "
+                    "receipt_id = (SELECT coalesce(max(id), 0) FROM reports) WHERE id = ?",
                     (public_key, hostname, host_id),
                 )
                 action = "host.reenroll"
@@ -359,27 +372,39 @@ class Store:
         """Hosts of the given units (None: every unit), by hostname."""
         columns = (
             "id, unit_id, hostname, os_family, role, source, status, enrolled_at, last_seen, "
-            "last_seq, failing_checks"
+            "last_seq, failing_checks, receipt_id"
         )
         if unit_ids is None:  # walks the (hostname, unit_id) index: no sort
-            return self.query(
+            rows = self.query(
                 f"SELECT {columns} FROM hosts ORDER BY hostname LIMIT ? OFFSET ?",  # noqa: S608 - constant
                 [limit, offset],
             )
-        marks = ",".join("?" * len(unit_ids))
-        return self.query(
-            f"SELECT {columns} FROM hosts WHERE unit_id IN ({marks}) "  # noqa: S608 - placeholders only
-            f"ORDER BY hostname LIMIT ? OFFSET ?",
-            [*unit_ids, limit, offset],
-        )
+        else:
+            marks = ",".join("?" * len(unit_ids))
+            rows = self.query(
+                f"SELECT {columns} FROM hosts WHERE unit_id IN ({marks}) "  # noqa: S608 - placeholders only
+                f"ORDER BY hostname LIMIT ? OFFSET ?",
+                [*unit_ids, limit, offset],
+            )
+        return [self._newest_receipt(row) for row in rows]
 
     def host(self, host_id: str) -> Row | None:
         """One host, without its key."""
-        return self.one(
+        row = self.one(
             "SELECT id, unit_id, hostname, os_family, role, source, status, enrolled_at, "
-            "last_seen, last_seq, failing_checks, requirements FROM hosts WHERE id = ?",
+            "last_seen, last_seq, failing_checks, requirements, receipt_id FROM hosts WHERE id = ?",
             (host_id,),
         )
+        return None if row is None else self._newest_receipt(row)
+
+    def _newest_receipt(self, row: Row) -> Row:
+        """The row with its newest report receipt, which may still wait in memory."""
+        receipt = self.receipts.latest(row["id"])
+        if receipt is not None and receipt.log_id > row.pop("receipt_id"):
+            row["last_seen"] = max(row["last_seen"] or 0.0, receipt.received_at)
+            row["last_seq"] = receipt.seq
+        row.pop("receipt_id", None)
+        return row
 
     def facts(self, host_id: str) -> list[Row]:
         """The latest envelope of every section of a host."""

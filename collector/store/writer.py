@@ -4,7 +4,8 @@ One-row transactions are 10–20× slower than a batch (DESIGN.md §4), so calle
 wait; the writer takes whatever is queued (up to ``batch_max``), runs each job inside its own
 SAVEPOINT of one transaction, commits once, and only then resolves the waiters. A job that fails
 rolls back to its savepoint without spoiling the batch; a commit that fails (disk full) fails
-every job of the batch, and nothing of it is acknowledged.
+every job of the batch, and nothing of it is acknowledged. ``on_end`` hears whether each batch
+committed or rolled back (the report receipts held in memory count only once committed).
 
 Two ways in, one connection guarded by one lock:
 
@@ -91,8 +92,11 @@ class Writer:
         batch_max: int = 256,
         after_batch: Callable[[sqlite3.Connection], None] | None = None,
         hooks_due: Callable[[], bool] | None = None,
+        on_end: Callable[[bool], None] | None = None,
     ) -> None:
         self._connect = connect
+        # Told whether each batch's transaction committed (True) or rolled back (False).
+        self._on_end = on_end
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._batch_max = batch_max
         self._after_batch = after_batch
@@ -286,17 +290,28 @@ class Writer:
             self.failed_commits += 1
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._ended(committed=False)
             log.error("batch of %d not committed: %s", len(batch), err)
             failure = StoreUnavailable(f"database write failed: {err}")
             for item in batch:
                 _resolve(item, None, failure)
             return rest
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._ended(committed=False)
+            raise
+        self._ended(committed=True)
         self.batches += 1
         self.committed += len(batch)
         self.last_batch_seconds = time.perf_counter() - started
         for item, value, error in results:
             _resolve(item, value, error)
         return rest
+
+    def _ended(self, committed: bool) -> None:
+        if self._on_end is not None:
+            self._on_end(committed)
 
 
 def _resolve(item: _Item, value: Any, error: BaseException | None) -> None:
