@@ -31,8 +31,8 @@ from collector.services import Services
 
 PATH = "/api/v1/reports"
 JSON = [(b"content-type", b"application/json"), *SECURITY_HEADERS]
-# The request headers the endpoint reads (ASGI gives them lower-cased).
-_READ = frozenset({"content-length", *signing.SIGNED_HEADERS})
+# The request headers the endpoint reads, by their raw names (ASGI gives them lower-cased).
+_READ = {name.encode(): name for name in ("content-length", *signing.SIGNED_HEADERS)}
 
 
 class ReportEndpoint:
@@ -43,11 +43,7 @@ class ReportEndpoint:
         self.svc = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {
-            name: value.decode("latin-1")
-            for k, value in scope["headers"]
-            if (name := k.decode("latin-1")) in _READ
-        }
+        headers = {_READ[k]: value.decode("latin-1") for k, value in scope["headers"] if k in _READ}
         extra: list[tuple[bytes, bytes]] = []
         try:
             if scope["method"] != "POST":

@@ -26,6 +26,11 @@ def _insert(unit: str, pause: float = 0.0) -> Callable[[sqlite3.Connection], str
 
 
 def _refuse(conn: sqlite3.Connection) -> None:
+    conn.execute("SELECT count(*) FROM units").fetchone()
+    raise ApiError(409, "replay", "refused before writing")
+
+
+def _refuse_after_write(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO units (id, name, created_at) VALUES ('half', 'half', 0)")
     raise ApiError(409, "replay", "refused after a write")
 
@@ -56,7 +61,24 @@ def test_one_loop_turn_is_one_batch(store: Store) -> None:
     results = asyncio.run(main())
     assert isinstance(results[5], ApiError)
     assert [r for i, r in enumerate(results) if i != 5] == [f"u{i}" for i in range(20)]
-    assert _units(store) == {f"u{i}" for i in range(20)}  # not 'half'
+    assert _units(store) == {f"u{i}" for i in range(20)}
+
+
+def test_a_loop_job_that_fails_after_writing_undoes_nothing_but_itself(store: Store) -> None:
+    """Loop-side jobs run without savepoints; one that wrote and then failed makes its batch roll
+    back and run again on the thread, where only its own writes are undone."""
+
+    async def main() -> list[object]:
+        waiters = [store.writer.run_inline(_insert(f"u{i}")) for i in range(10)]
+        waiters.insert(3, store.writer.run_inline(_refuse_after_write))
+        return await asyncio.gather(*waiters, return_exceptions=True)
+
+    failed = store.writer.failed_commits
+    results = asyncio.run(main())
+    assert isinstance(results[3], ApiError) and results[3].message == "refused after a write"
+    assert [r for i, r in enumerate(results) if i != 3] == [f"u{i}" for i in range(10)]
+    assert _units(store) == {f"u{i}" for i in range(10)}  # not 'half'
+    assert store.writer.failed_commits == failed
 
 
 def test_a_loop_batch_yields_after_its_time_slice(store: Store) -> None:
