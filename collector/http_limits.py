@@ -133,7 +133,10 @@ def guarded_protocol(limits: Limits) -> type[asyncio.Protocol]:
             self._timer = self.loop.call_at(deadline, self._fire)
 
         def _disarm(self) -> None:
-            self._deadline = None  # the pending timer finds nothing to do and ends
+            # The pending timer finds nothing to do and ends. The callback, a bound method of
+            # this protocol, is dropped too: kept, it would make the protocol, its transport and
+            # TLS buffers a reference cycle that waits for the cyclic collector to free it.
+            self._deadline = self._on_late = None
 
         def _fire(self) -> None:
             self._timer = None
@@ -143,11 +146,11 @@ def guarded_protocol(limits: Limits) -> type[asyncio.Protocol]:
                 self._timer_at = self._deadline
                 self._timer = self.loop.call_at(self._deadline, self._fire)
                 return
-            callback, self._deadline = self._on_late, None
+            callback, self._deadline, self._on_late = self._on_late, None, None
             callback()
 
         def _cancel_timer(self) -> None:
-            self._deadline = None
+            self._deadline = self._on_late = None
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
